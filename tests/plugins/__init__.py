@@ -1,0 +1,1 @@
+"""Tests of the plugins app: catalogue, registration, and the built-in plugins."""
