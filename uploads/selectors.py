@@ -1,0 +1,193 @@
+"""Access selectors: every read or write of a folder, file or link file is decided here.
+
+Who may do what (CUBE's semantics, computed instead of materialised):
+- the superuser (``chris``) may do everything;
+- the owner of an object, or of any folder above it below the system roots (``home/alice`` owns
+  everything under it), may read and write it;
+- a user or group grant on the object or on any folder above it gives 'r' or 'w';
+- a public flag on the object or on any folder above it gives read to anyone, anonymous included;
+- system roots: '' , PUBLIC and PIPELINES can be listed by anyone; home, SHARED and SERVICES by any
+  signed-in user; only the superuser writes to them directly.
+Each decision is a bounded number of queries (about three), however deep the path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from rest_framework.exceptions import PermissionDenied
+
+from cube.api.permissions import is_superuser
+
+from .models import (
+    ChrisFile,
+    ChrisFolder,
+    ChrisLinkFile,
+    FileGroupPermission,
+    FileUserPermission,
+    FolderGroupPermission,
+    FolderUserPermission,
+    LinkFileGroupPermission,
+    LinkFileUserPermission,
+)
+from .paths import inheriting
+
+READ, WRITE = "r", "w"
+_RANK = {None: 0, READ: 1, WRITE: 2}
+ANON_ROOTS = {"", "PUBLIC", "PIPELINES"}
+USER_ROOTS = {"home", "SHARED", "SERVICES"}
+
+
+def _best(*levels: str | None) -> str | None:
+    return max(levels, key=lambda lvl: _RANK[lvl])
+
+
+def _group_ids(user: Any) -> list[int]:
+    cached = getattr(user, "_cube_group_ids", None)
+    if cached is None:
+        cached = list(user.groups.values_list("id", flat=True))
+        user._cube_group_ids = cached
+    return cached
+
+
+def _inherited_level(user: Any, path: str) -> str | None:
+    """The access that folders at or above ``path`` (below the system roots) give the user."""
+    chain = inheriting(path)
+    if not chain:
+        return None
+    level: str | None = None
+    rows = ChrisFolder.objects.filter(path__in=chain).values_list("owner_id", "public")
+    for owner_id, public in rows:
+        if user.is_authenticated and owner_id == user.id:
+            return WRITE
+        if public:
+            level = READ
+    if user.is_authenticated:
+        grants = FolderUserPermission.objects.filter(folder__path__in=chain, user=user).values_list(
+            "permission", flat=True)
+        group_grants = FolderGroupPermission.objects.filter(
+            folder__path__in=chain, group_id__in=_group_ids(user)).values_list("permission", flat=True)
+        level = _best(level, *grants, *group_grants)
+    return level
+
+
+def folder_level(user: Any, folder: ChrisFolder) -> str | None:
+    if is_superuser(user):
+        return WRITE
+    if folder.path in ANON_ROOTS:
+        return READ
+    if folder.path in USER_ROOTS:
+        return READ if user.is_authenticated else None
+    return _inherited_level(user, folder.path)
+
+
+def _own_grants(user: Any, obj: Any, user_model: Any, group_model: Any, fk: str) -> str | None:
+    if not user.is_authenticated:
+        return None
+    levels = list(user_model.objects.filter(**{fk: obj, "user": user}).values_list("permission", flat=True))
+    levels += list(group_model.objects.filter(**{fk: obj, "group_id__in": _group_ids(user)})
+                   .values_list("permission", flat=True))
+    return _best(None, *levels)
+
+
+def file_level(user: Any, file: ChrisFile | ChrisLinkFile) -> str | None:
+    if is_superuser(user):
+        return WRITE
+    if user.is_authenticated and file.owner_id == user.id:
+        return WRITE
+    if isinstance(file, ChrisLinkFile):
+        own = _own_grants(user, file, LinkFileUserPermission, LinkFileGroupPermission, "link_file")
+    else:
+        own = _own_grants(user, file, FileUserPermission, FileGroupPermission, "file")
+    parent = file.fname.rsplit("/", 1)[0] if "/" in file.fname else ""
+    return _best(READ if file.public else None, own, _inherited_level(user, parent))
+
+
+def _require(level: str | None, needed: str, found: bool = True) -> None:
+    if _RANK[level] >= _RANK[needed]:
+        return
+    if level is None:
+        raise Http404("Not found.")  # do not reveal that something exists to those who may not see it
+    raise PermissionDenied("You do not have permission to change this.")
+
+
+def access_folder_by_id(user: Any, folder_id: Any, needed: str = READ) -> ChrisFolder:
+    try:
+        folder = ChrisFolder.objects.select_related("owner").get(pk=int(folder_id))
+    except (ChrisFolder.DoesNotExist, TypeError, ValueError):
+        raise Http404("Not found.") from None
+    _require(folder_level(user, folder), needed)
+    return folder
+
+
+def access_folder_by_path(user: Any, path: str, needed: str = READ) -> ChrisFolder:
+    try:
+        folder = ChrisFolder.objects.select_related("owner").get(path=path)
+    except ChrisFolder.DoesNotExist:
+        raise Http404("Not found.") from None
+    _require(folder_level(user, folder), needed)
+    return folder
+
+
+def access_file_by_id(user: Any, file_id: Any, needed: str = READ) -> ChrisFile:
+    try:
+        file = ChrisFile.objects.select_related("owner").get(pk=int(file_id))
+    except (ChrisFile.DoesNotExist, TypeError, ValueError):
+        raise Http404("Not found.") from None
+    _require(file_level(user, file), needed)
+    return file
+
+
+def access_link_file_by_id(user: Any, link_id: Any, needed: str = READ) -> ChrisLinkFile:
+    try:
+        link = ChrisLinkFile.objects.select_related("owner").get(pk=int(link_id))
+    except (ChrisLinkFile.DoesNotExist, TypeError, ValueError):
+        raise Http404("Not found.") from None
+    _require(file_level(user, link), needed)
+    return link
+
+
+def can_read_path(user: Any, path: str) -> bool:
+    """Whether ``path`` (a folder, a file or a link file) exists and the user may read it."""
+    folder = ChrisFolder.objects.filter(path=path).first()
+    if folder is not None:
+        return folder_level(user, folder) is not None
+    obj: ChrisFile | ChrisLinkFile | None = ChrisFile.objects.filter(fname=path).first()
+    if obj is None:
+        obj = ChrisLinkFile.objects.filter(fname=path).first()
+    return obj is not None and file_level(user, obj) is not None
+
+
+def _visible(user: Any, qs: QuerySet, prefix: str = "") -> QuerySet:
+    """Rows of qs the user may see on their own account (for listings inside system roots)."""
+    if is_superuser(user):
+        return qs
+    cond = Q(**{f"{prefix}public": True})
+    if user.is_authenticated:
+        groups = _group_ids(user)
+        cond |= Q(**{f"{prefix}owner": user})
+        cond |= Q(**{f"{prefix}user_permissions__user": user})
+        cond |= Q(**{f"{prefix}group_permissions__group_id__in": groups})
+    return qs.filter(cond).distinct()
+
+
+def _inside_system_root(folder: ChrisFolder) -> bool:
+    return folder.path in ANON_ROOTS or folder.path in USER_ROOTS
+
+
+def visible_children(user: Any, folder: ChrisFolder) -> QuerySet:
+    """Sub-folders of a folder the user can read (caller has checked the folder itself)."""
+    qs = ChrisFolder.objects.filter(parent=folder).select_related("owner").order_by("path")
+    return _visible(user, qs) if _inside_system_root(folder) else qs
+
+
+def visible_files(user: Any, folder: ChrisFolder) -> QuerySet:
+    qs = ChrisFile.objects.filter(parent_folder=folder).select_related("owner").order_by("id")
+    return _visible(user, qs) if _inside_system_root(folder) else qs
+
+
+def visible_link_files(user: Any, folder: ChrisFolder) -> QuerySet:
+    qs = ChrisLinkFile.objects.filter(parent_folder=folder).select_related("owner").order_by("id")
+    return _visible(user, qs) if _inside_system_root(folder) else qs
