@@ -1,0 +1,2 @@
+"""Users, groups and authentication: sign-up (with the user's home folders), token/Basic/session login,
+and group management for administrators."""
