@@ -119,7 +119,7 @@ def copy_parents(inputdir: str, outputdir: str, parents: list[str],
                  filters: list[re.Pattern[str]], group: bool) -> int:
     copier = _common.Copier()
     placed: dict[str, str] = {}  # relative output path -> parent that provided it
-    for parent, regex in zip(parents, filters):
+    for parent, regex in zip(parents, filters, strict=True):
         root = os.path.join(inputdir, parent)
         for rel_dir, files in _common.walk(root, exclude=outputdir):
             for name in files:

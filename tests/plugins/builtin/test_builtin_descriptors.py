@@ -64,7 +64,7 @@ def test_parameters_match_real_plugin(run_plugin: Runner, module: str,
     ours = descriptor_of(run_plugin, module)["parameters"]
     theirs = reference(EXPECTED[module][0])["parameters"]
     assert [p["name"] for p in ours] == [p["name"] for p in theirs]
-    for mine, real in zip(ours, theirs):
+    for mine, real in zip(ours, theirs, strict=True):
         assert mine == real, f"parameter {real['name']} differs"
         # 1 == 1.0 and 0 == False in Python: the JSON types must match too.
         assert type(mine["default"]) is type(real["default"]), real["name"]
