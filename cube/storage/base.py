@@ -52,20 +52,21 @@ class ObjectStat:
 
 
 def clean_key(key: str) -> str:
-    """Return ``key`` if it is a clean relative path, or raise InvalidKey.
+    """Return ``key`` normalised, or raise InvalidKey if it could leave the root.
 
-    Nothing is rewritten: an absolute path (``/etc/passwd``), a trailing slash, ``a//b``, ``.`` or ``..``
-    is refused rather than guessed at, so two spellings can never name one object.
+    An absolute path (``/etc/passwd``), ``a//b``, ``.`` or ``..`` is refused rather than guessed at; only
+    trailing slashes are dropped (``a/b/`` is ``a/b``: clients write folders that way).
     """
-    if not isinstance(key, str) or not key:
+    if not isinstance(key, str) or not key.strip("/"):
         raise InvalidKey("empty path")
     if "\x00" in key or "\\" in key:
         raise InvalidKey(f"invalid character in path {key!r}")
-    if key.startswith("/") or key.endswith("/"):
-        raise InvalidKey(f"path {key!r} starts or ends with '/'")
-    if any(p in ("", ".", "..") for p in key.split("/")):
+    if key.startswith("/"):
+        raise InvalidKey(f"path {key!r} is absolute")
+    parts = key.rstrip("/").split("/")
+    if any(p in ("", ".", "..") for p in parts):
         raise InvalidKey(f"path {key!r} has an empty, '.' or '..' component")
-    return key
+    return "/".join(parts)
 
 
 def check_range(start: int, end: int | None) -> None:
@@ -75,11 +76,10 @@ def check_range(start: int, end: int | None) -> None:
 
 
 def clean_prefix(prefix: str) -> str:
-    """Like clean_key, but '' (the whole store) and one trailing '/' are allowed; a non-empty result ends
-    with '/'."""
+    """Like clean_key, but '' (the whole store) is allowed; a non-empty result ends with '/'."""
     if prefix == "":
         return ""
-    return clean_key(prefix[:-1] if prefix.endswith("/") else prefix) + "/"
+    return clean_key(prefix) + "/"
 
 
 def check_disjoint(src: str, dst: str) -> None:

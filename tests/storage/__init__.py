@@ -1,0 +1,1 @@
+"""Tests of cube.storage: one contract suite run against every backend, plus backend-specific tests."""
