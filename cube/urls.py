@@ -8,13 +8,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from plugins.urls import admin_urlpatterns
 
-from .api.home import ApiHome
-
 api_v1 = [
-    path("", ApiHome.as_view(), name="api-home"),
     path("", include("cube.core.urls")),
     path("", include("cube.users.urls")),
     path("", include("plugins.urls")),
+    path("", include("feeds.urls")),
     path("auth/", include("rest_framework.urls", namespace="rest_framework")),
 ]
 
@@ -27,5 +25,5 @@ urlpatterns = [
     path("schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
 ]
 
-handler404 = "cube.api.home.not_found"
-handler500 = "cube.api.home.server_error"
+handler404 = "cube.api.errors_pages.not_found"
+handler500 = "cube.api.errors_pages.server_error"

@@ -49,7 +49,7 @@ PLUGIN_FIELDS: tuple[str, ...] = (
                  "stars", "authors", "title", "category", "description", "documentation", "license", "execshell",
                  "selfpath", "selfexec", "min_number_of_workers", "max_number_of_workers", "min_cpu_limit",
                  "max_cpu_limit", "min_memory_limit", "max_memory_limit", "min_gpu_limit", "max_gpu_limit",
-                 "meta", "parameters", "compute_resources")
+                 "meta", "parameters", "instances", "compute_resources")
 
 
 class PluginSerializer(serializers.HyperlinkedModelSerializer):
@@ -65,6 +65,7 @@ class PluginSerializer(serializers.HyperlinkedModelSerializer):
     license = serializers.CharField(source="meta.license", read_only=True)
     meta = ReverseLinkField("pluginmeta-detail", kwargs={"pk": "meta_id"})
     parameters = ReverseLinkField("plugin-parameter-list")
+    instances = ReverseLinkField("plugininstance-list", optional=True)
     compute_resources = ReverseLinkField("plugin-computeresource-list")
 
     class Meta:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.urls import NoReverseMatch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -30,7 +31,9 @@ class ReverseLinkField(ItemLinkField):
     """
 
     def __init__(self, view_name: str, kwargs: dict[str, str] | None = None,
-                 when: Callable[[Any], bool] | None = None, **extra: Any) -> None:
+                 when: Callable[[Any], bool] | None = None, optional: bool = False, **extra: Any) -> None:
+        # optional: the target app may not be installed (yet); then there is no link rather than an error.
+        self.optional = optional
         self.view_name = view_name
         self.url_kwargs = kwargs or {"pk": "pk"}
         self.when = when
@@ -47,4 +50,9 @@ class ReverseLinkField(ItemLinkField):
                 if value is None:
                     return None
             kwargs[key] = value
-        return reverse(self.view_name, kwargs=kwargs, request=self.context.get("request"))
+        try:
+            return reverse(self.view_name, kwargs=kwargs, request=self.context.get("request"))
+        except NoReverseMatch:
+            if self.optional:
+                return None
+            raise

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "cube.users",
     "uploads",
     "plugins",
+    "feeds",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +83,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A file, not the shared in-memory database: worker threads in the tests lock its tables otherwise.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -36,3 +36,10 @@ CUBE_QUEUE_JOBS = "jobs"          # running and watching plugin jobs
 CUBE_QUEUE_PERIODIC = "periodic"  # beat's reconcilers
 CELERY_TASK_DEFAULT_QUEUE = CUBE_QUEUE_MAIN
 CUBE_POLL_INTERVAL = float(env.get("CUBE_CELERY_POLL_INTERVAL", "5"))
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-jobs": {
+        "task": "feeds.reconcile_jobs_task",
+        "schedule": CUBE_POLL_INTERVAL,
+        "options": {"queue": CUBE_QUEUE_PERIODIC, "expires": CUBE_POLL_INTERVAL * 2},
+    },
+}

@@ -15,6 +15,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "feeds.jobtokens.JobTokenAuthentication",  # before TokenAuthentication: job tokens are not DRF tokens
         "cube.users.authentication.TokenAuthentication",
         "cube.users.authentication.CachedBasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -1,25 +1,10 @@
-"""The API home (GET /api/v1/) until feeds provide it, and JSON 404/500 pages for the API."""
+"""JSON 404/500 pages, so clients never get Django's HTML error pages."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import JsonResponse
-from rest_framework import generics
-from rest_framework.response import Response
-
-from .root import root_links
-from .views import CJViewMixin
-
-
-class ApiHome(CJViewMixin, generics.GenericAPIView):
-    """The feed list is the API home in CUBE; feeds/ replaces this view's queryset when installed."""
-
-    def get(self, request: Any, *args: Any, **kwargs: Any) -> Response:
-        return Response({"count": 0, "next": None, "previous": None, "results": []})
-
-    def get_cj_links(self) -> dict[str, str]:
-        return root_links(self.request)
 
 
 def _error(request: Any, status: int, message: str) -> JsonResponse:

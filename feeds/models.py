@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from plugins.models import ComputeResource, Plugin, PluginParameter
+from uploads.models import AsyncDeletable, ChrisFolder
+
+
+class Status(models.TextChoices):
+    CREATED = "created"
+    WAITING = "waiting"
+    SCHEDULED = "scheduled"
+    STARTED = "started"
+    REGISTERING = "registeringFiles"
+    SUCCEEDED = "finishedSuccessfully"
+    FAILED = "finishedWithError"
+    CANCELLED = "cancelled"
+
+
+ACTIVE = (Status.CREATED, Status.WAITING, Status.SCHEDULED, Status.STARTED, Status.REGISTERING)
+INACTIVE = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+
+class Feed(AsyncDeletable):
+    name = models.CharField(max_length=200, blank=True, default="", db_index=True)
+    public = models.BooleanField(default=False, db_index=True)
+    folder = models.OneToOneField(ChrisFolder, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="feed")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feeds")
+    creation_date = models.DateTimeField(auto_now_add=True)
+    modification_date = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-creation_date", "-id")
+
+    def __str__(self) -> str:
+        return self.name or f"feed {self.pk}"
+
+
+class PluginInstance(AsyncDeletable):
+    title = models.CharField(max_length=100, blank=True, default="")
+    status = models.CharField(max_length=30, choices=Status.choices, default=Status.CREATED, db_index=True)
+    start_date = models.DateTimeField(null=True, blank=True)
+    end_date = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    error_code = models.CharField(max_length=7, blank=True, default="")
+    status_message = models.TextField(blank=True, default="")  # why it failed or was cancelled, in words
+    job_logs = models.TextField(blank=True, default="")
+    size = models.BigIntegerField(default=0)
+    previous = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="next")
+    plugin = models.ForeignKey(Plugin, on_delete=models.CASCADE, related_name="instances")
+    feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="plugin_instances")
+    output_folder = models.OneToOneField(ChrisFolder, null=True, blank=True, on_delete=models.SET_NULL,
+                                         related_name="plugin_instance")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plugin_instances")
+    compute_resource = models.ForeignKey(ComputeResource, null=True, on_delete=models.SET_NULL,
+                                         related_name="plugin_instances")
+    cpu_limit = models.IntegerField(default=1000)
+    memory_limit = models.IntegerField(default=200)
+    number_of_workers = models.IntegerField(default=1)
+    gpu_limit = models.IntegerField(default=0)
+    # The watcher (a worker following the job) stamps this; a stale stamp tells the reconciler that the
+    # worker died and someone else must pick the job up.
+    heartbeat = models.DateTimeField(null=True, blank=True, db_index=True)
+    modification_date = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-id",)
+
+    def __str__(self) -> str:
+        return f"{self.plugin_id}:{self.pk} {self.status}"
+
+
+class PluginInstanceParameter(models.Model):
+    """One value per parameter per run (CUBE keeps six typed tables; the type is the parameter's)."""
+
+    plugin_inst = models.ForeignKey(PluginInstance, on_delete=models.CASCADE, related_name="parameter_values")
+    plugin_param = models.ForeignKey(PluginParameter, on_delete=models.CASCADE, related_name="values")
+    value = models.JSONField()
+
+    class Meta:
+        ordering = ("id",)
+        constraints = [models.UniqueConstraint(fields=("plugin_inst", "plugin_param"), name="one_value_per_param")]

@@ -1,0 +1,29 @@
+from django.urls import path
+
+from plugins.models import ParameterType
+
+from . import views
+
+urlpatterns = [
+    path("", views.FeedList.as_view(), name="feed-list"),
+    path("search/", views.FeedListSearch.as_view(), name="feed-list-query-search"),
+    path("<int:pk>/", views.FeedDetail.as_view(), name="feed-detail"),
+    path("<int:pk>/plugininstances/", views.FeedPluginInstanceList.as_view(), name="feed-plugininstance-list"),
+    path("publicfeeds/", views.PublicFeedList.as_view(), name="publicfeed-list"),
+    path("publicfeeds/search/", views.PublicFeedListSearch.as_view(), name="publicfeed-list-query-search"),
+    path("plugins/<int:pk>/instances/", views.PluginInstanceList.as_view(), name="plugininstance-list"),
+    path("plugins/instances/", views.AllPluginInstanceList.as_view(), name="allplugininstance-list"),
+    path("plugins/instances/search/", views.AllPluginInstanceListSearch.as_view(),
+         name="allplugininstance-list-query-search"),
+    path("plugins/instances/<int:pk>/", views.PluginInstanceDetail.as_view(), name="plugininstance-detail"),
+    path("plugins/instances/<int:pk>/descendants/", views.PluginInstanceDescendantList.as_view(),
+         name="plugininstance-descendant-list"),
+    path("plugins/instances/<int:pk>/parameters/", views.PluginInstanceParameterList.as_view(),
+         name="plugininstance-parameter-list"),
+    path("plugins/instances/<int:pk>/logs/", views.PluginInstanceLogs.as_view(), name="plugininstance-logs"),
+    *[
+        path(f"plugins/{t}-parameter/<int:pk>/", views.TypedParameterDetail.as_view(param_type=t),
+             name=f"{t}-parameter-detail")
+        for t in ParameterType.values
+    ],
+]

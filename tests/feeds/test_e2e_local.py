@@ -1,0 +1,151 @@
+"""The wiki workflow over HTTP with the local runner and a real Celery worker: upload → pl-dircopy →
+poll → list outputs → pl-simpledsapp → cancel a sleeping run; and the bad inputs."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+import requests
+
+JSON = {"Accept": "application/json"}
+
+
+class Client:
+    def __init__(self, base: str, token: str):
+        self.base = base
+        self.headers = {**JSON, "Authorization": f"Token {token}"}
+
+    def get(self, path: str, **kw: Any) -> requests.Response:
+        return requests.get(self._url(path), headers=self.headers, timeout=30, **kw)
+
+    def post(self, path: str, body: Any) -> requests.Response:
+        return requests.post(self._url(path), json=body, headers=self.headers, timeout=30)
+
+    def put(self, path: str, body: Any) -> requests.Response:
+        return requests.put(self._url(path), json=body, headers=self.headers, timeout=30)
+
+    def _url(self, path: str) -> str:
+        return path if path.startswith("http") else self.base + path
+
+
+def sign_up(base: str, username: str) -> Client:
+    r = requests.post(f"{base}/api/v1/users/", json={"username": username, "password": f"{username}-pass-12",
+                                                     "email": f"{username}@example.org"}, headers=JSON, timeout=30)
+    assert r.status_code == 201, r.text
+    r = requests.post(f"{base}/api/v1/auth-token/", json={"username": username, "password": f"{username}-pass-12"},
+                      timeout=30)
+    return Client(base, r.json()["token"])
+
+
+def plugin_id(c: Client, name: str) -> int:
+    r = c.get(f"/api/v1/plugins/search/?name_exact={name}")
+    return r.json()["results"][0]["id"]
+
+
+def wait_status(c: Client, inst_url: str, statuses: set[str], timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = c.get(inst_url).json()
+        if body["status"] in statuses:
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"{inst_url} stayed {body['status']}: {body}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dircopy_then_simpledsapp_then_cancel(server: Any) -> None:
+    from django.contrib.auth.models import User
+
+    from uploads.services import file_store
+
+    base = server.url
+    c = sign_up(base, "alice")
+    alice = User.objects.get(username="alice")
+    payload = bytes(range(256)) * 1000
+    file_store(owner=alice, path="home/alice/uploads/scan/a.bin", chunks=[payload])
+    dircopy = plugin_id(c, "pl-dircopy")
+    r = c.post(f"/api/v1/plugins/{dircopy}/instances/", {"dir": "home/alice/uploads/scan", "title": "my scan"})
+    assert r.status_code == 201, r.text
+    fs = r.json()
+    assert fs["status"] in ("scheduled", "started", "registeringFiles", "finishedSuccessfully")
+    done = wait_status(c, fs["url"], {"finishedSuccessfully", "finishedWithError"})
+    assert done["status"] == "finishedSuccessfully", done
+    assert done["size"] == len(payload)
+    feed = c.get(done["feed"]).json()
+    assert feed["name"] == "my scan" and feed["finished_jobs"] == 1 and feed["owner_username"] == "alice"
+    assert done["output_path"] == f"home/alice/feeds/feed_{feed['id']}/pl-dircopy_{fs['id']}/data"
+    from uploads.models import ChrisFile
+
+    out = ChrisFile.objects.get(fname=f"{done['output_path']}/home_alice_uploads_scan/a.bin")
+    assert out.size == len(payload)
+    logs = c.get(done["logs"]).json()["logs"]
+    assert "home/alice/uploads/scan" in logs or logs  # dircopy logs what it copied
+    # The feed is on the API home, with per-status counts.
+    home = c.get("/api/v1/").json()
+    assert [f["id"] for f in home["results"]] == [feed["id"]]
+    # ds run on the fs output, then a sleeping one cancelled while it runs.
+    ds = plugin_id(c, "pl-simpledsapp")
+    r = c.post(f"/api/v1/plugins/{ds}/instances/", {"previous_id": fs["id"], "prefix": "p_", "dummyInt": "7"})
+    assert r.status_code == 201, r.text
+    ds_done = wait_status(c, r.json()["url"], {"finishedSuccessfully", "finishedWithError"})
+    assert ds_done["status"] == "finishedSuccessfully", ds_done
+    assert ChrisFile.objects.filter(fname__startswith=ds_done["output_path"] + "/",
+                                    fname__endswith="p_a.bin").count() == 1
+    params = c.get(c.get(ds_done["url"]).json()["parameters"]).json()["results"]
+    assert {p["param_name"]: p["value"] for p in params} == {"prefix": "p_", "dummyInt": 7}
+    r = c.post(f"/api/v1/plugins/{ds}/instances/", {"previous_id": ds_done["id"], "sleepLength": "60"})
+    sleeper = r.json()
+    wait_status(c, sleeper["url"], {"started"})
+    child = c.post(f"/api/v1/plugins/{ds}/instances/", {"previous_id": sleeper["id"]}).json()
+    assert child["status"] == "waiting"
+    t0 = time.monotonic()
+    assert c.put(sleeper["url"], {"status": "cancelled"}).status_code == 200
+    assert c.get(sleeper["url"]).json()["status"] == "cancelled"
+    assert c.get(child["url"]).json()["status"] == "cancelled"
+    # The job itself is stopped promptly (its watcher notices within a heartbeat).
+    from cube.runners import JobState
+    from feeds.models import PluginInstance
+    from feeds.services.jobs import job_id, runner_for
+
+    inst = PluginInstance.objects.get(id=sleeper["id"])
+    runner = runner_for(inst.compute_resource)
+    deadline = time.monotonic() + 15
+    while runner.status(job_id(inst)).state not in (JobState.UNKNOWN, JobState.CANCELLED):
+        assert time.monotonic() < deadline, "cancelled job still running"
+        time.sleep(0.2)
+    assert time.monotonic() - t0 < 15
+    bad = c.put(done["url"], {"status": "cancelled"})
+    assert bad.status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bad_inputs_are_400(server: Any) -> None:
+    base = server.url
+    c = sign_up(base, "alice")
+    sign_up(base, "bobby")
+    dircopy = plugin_id(c, "pl-dircopy")
+    ds = plugin_id(c, "pl-simpledsapp")
+    for path in ("home/bobby/uploads", "../../etc", "/etc", "home/alice/uploads,home/bobby/uploads",
+                 "home/alice/../bobby/uploads", "home/alice/nothing-here", "", "home/alice"):
+        r = c.post(f"/api/v1/plugins/{dircopy}/instances/", {"dir": path})
+        assert r.status_code == 400, (path, r.text)
+        assert "dir" in r.json()
+    r = c.post(f"/api/v1/plugins/{ds}/instances/", {"prefix": "x"})
+    assert r.status_code == 400 and "previous_id" in r.json()
+    fs = c.post(f"/api/v1/plugins/{dircopy}/instances/", {"dir": "home/alice/uploads"}).json()
+    r = c.post(f"/api/v1/plugins/{ds}/instances/", {"previous_id": fs["id"], "dummyInt": "seven"})
+    assert r.status_code == 400 and "dummyInt" in r.json()
+    r = c.post(f"/api/v1/plugins/{ds}/instances/", {"previous_id": fs["id"], "dummyFloat": "nan"})
+    assert r.status_code == 400 and "dummyFloat" in r.json()
+    # pl-dircopy allows at most 1000m of CPU.
+    r = c.post(f"/api/v1/plugins/{dircopy}/instances/", {"dir": "home/alice/uploads", "cpu_limit": "2000m"})
+    assert r.status_code == 400 and "cpu_limit" in r.json()
+    bob = sign_up(base, "carol")
+    r = bob.post(f"/api/v1/plugins/{ds}/instances/", {"previous_id": fs["id"]})
+    assert r.status_code == 400 and "previous_id" in r.json()
+    assert bob.get(fs["url"]).status_code == 404
+    anon = requests.post(f"{base}/api/v1/plugins/{dircopy}/instances/", json={"dir": "home/alice/uploads"},
+                         headers=JSON, timeout=30)
+    assert anon.status_code == 401
