@@ -1,0 +1,1 @@
+"""Tests of the pacs app: the DICOM layer (dicom/) and the Django side."""

@@ -1,0 +1,1 @@
+"""Tests of pacs.dicom against a real Orthanc and our own storage SCP."""
