@@ -1,0 +1,1 @@
+"""Tests of cube.runners: one contract suite over every runner, plus runner-specific checks."""
