@@ -37,6 +37,9 @@ TMP_MARKER = ".cube-tmp-"
 
 T = TypeVar("T")
 
+# Each lost race costs a few syscalls; only a folder emptied and refilled nonstop by other writers loses often.
+_FOLDER_RACE_ATTEMPTS = 100
+
 
 class FileStream(Iterator[bytes]):
     """Bytes [start, end) of an open file; close() releases the file even if iteration stops early."""
@@ -113,18 +116,28 @@ class FilesystemStorage(Storage):
             directory = os.path.dirname(directory)
 
     def _in_dir(self, path: str, action: Callable[[], T]) -> T:
-        """Run action after creating path's parent; retried because a concurrent delete may prune the
-        parent between the makedirs and the action."""
-        for attempt in range(5):
+        """Run action after creating path's parent folders. Retried because a concurrent delete may prune
+        a folder between the makedirs and the action (or inside makedirs itself)."""
+        parent = os.path.dirname(path)
+        for attempt in range(_FOLDER_RACE_ATTEMPTS):
             try:
-                os.makedirs(os.path.dirname(path), exist_ok=True)
+                os.makedirs(parent, exist_ok=True)
                 return action()
-            except FileNotFoundError:
-                if attempt == 4 or os.path.isdir(os.path.dirname(path)):
+            except (FileNotFoundError, FileExistsError, NotADirectoryError) as exc:
+                if self._object_above(parent):
+                    raise StorageError(f"a parent of {self._key_of(path)!r} is an object, not a folder") from exc
+                if attempt == _FOLDER_RACE_ATTEMPTS - 1:
                     raise
-            except (NotADirectoryError, FileExistsError) as exc:
-                raise StorageError(f"a parent of {self._key_of(path)!r} is an object, not a folder") from exc
         raise AssertionError("unreachable")
+
+    def _object_above(self, directory: str) -> bool:
+        """Whether a non-folder sits at directory or one of its parents (up to the root)."""
+        while directory != self.root and directory.startswith(self.root + os.sep):
+            try:
+                return not stat_mod.S_ISDIR(os.lstat(directory).st_mode)
+            except FileNotFoundError:
+                directory = os.path.dirname(directory)
+        return False
 
     def _tmp_name(self, path: str) -> str:
         return os.path.join(os.path.dirname(path), f"{TMP_MARKER}{uuid.uuid4().hex}")
@@ -250,6 +263,10 @@ class FilesystemStorage(Storage):
             return
         try:
             self._in_dir(dst_path, lambda: os.replace(src_path, dst_path))
+        except FileNotFoundError:
+            if not os.path.exists(src_path):
+                raise ObjectNotFound(src) from None  # deleted concurrently
+            raise
         except IsADirectoryError as exc:
             raise StorageError(f"{dst!r} is a folder, not an object") from exc
         except OSError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,12 +18,7 @@ from tests.storage.conftest import StorageFactory
 
 def payload(size: int, seed: int = 0) -> bytes:
     """Deterministic, non-repeating bytes (a repeated pattern would hide offset bugs)."""
-    out = bytearray()
-    counter = 0
-    while len(out) < size:
-        out += hashlib.sha256(f"{seed}-{counter}".encode()).digest()
-        counter += 1
-    return bytes(out[:size])
+    return random.Random(seed).randbytes(size)
 
 
 def md5_of(data: bytes) -> str:

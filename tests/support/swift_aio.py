@@ -97,8 +97,8 @@ memcache_servers = 127.0.0.1:{memcached_port}
 
 [filter:bulk]
 use = egg:swift#bulk
-# Deletes are latency-bound inside the proxy; more in flight shortens a bulk delete several times.
-delete_concurrency = 16
+# Far below the default 10,000, so that tests cross a batch boundary with a thousand objects.
+max_deletes_per_request = 500
 
 [filter:catch_errors]
 use = egg:swift#catch_errors
