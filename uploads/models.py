@@ -154,3 +154,17 @@ class LinkFileGroupPermission(_Grant):
 
     class Meta:
         unique_together = ("link_file", "group")
+
+
+class FileDownloadToken(models.Model):
+    """A one-time download token (a JWT): valid while its row exists and unexpired, deleted on first use."""
+
+    token = models.CharField(max_length=512, unique=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="download_tokens")
+    creation_date = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ("-creation_date", "-id")
+
+    def __str__(self) -> str:
+        return f"download token {self.pk} of {self.owner_id}"

@@ -32,7 +32,7 @@ from .models import (
     LinkFileGroupPermission,
     LinkFileUserPermission,
 )
-from .paths import inheriting
+from .paths import PathError, ancestors, check_user_path, inheriting, parent_of
 
 READ, WRITE = "r", "w"
 _RANK = {None: 0, READ: 1, WRITE: 2}
@@ -191,3 +191,78 @@ def visible_files(user: Any, folder: ChrisFolder) -> QuerySet:
 def visible_link_files(user: Any, folder: ChrisFolder) -> QuerySet:
     qs = ChrisLinkFile.objects.filter(parent_folder=folder).select_related("owner").order_by("id")
     return _visible(user, qs) if _inside_system_root(folder) else qs
+
+
+# --- writes: where a user may create, and who may administer (public flag, grants) ---
+
+
+def check_create_path(user: Any, path: str) -> str:
+    """The cleaned path if ``user`` may create a file or folder there, else PathError saying why.
+
+    As CUBE: the path must be under home/, and the nearest folder that already exists above it must give
+    the user write access (their own home, or a 'w' grant); missing folders are then created. Nothing
+    may be created in a tree that is being deleted.
+    """
+    p = check_user_path(path)
+    if p != "home" and not p.startswith("home/"):
+        raise PathError(f"'{p}': files and folders can only be created under home/")
+    chain = ["", *ancestors(p)]
+    rows = {row["path"]: row for row in ChrisFolder.objects.filter(path__in=chain).values(
+        "path", "owner_id", "deletion_status")}
+    if any(row["deletion_status"] != "inactive" for row in rows.values()):
+        raise PathError(f"'{p}': a folder above it is being deleted")
+    nearest = next(a for a in reversed(chain) if a in rows)
+    if is_superuser(user):
+        return p
+    if user.is_authenticated and any(
+            rows[a]["owner_id"] == user.id for a in inheriting(nearest) if a in rows):
+        return p
+    if nearest in ANON_ROOTS or nearest in USER_ROOTS or _inherited_level(user, nearest) != WRITE:
+        raise PathError(f"'{p}': you do not have write permission on '{nearest or '/'}'")
+    return p
+
+
+def can_administer(user: Any, obj: ChrisFolder | ChrisFile | ChrisLinkFile) -> bool:
+    """Whether user may change obj's public flag and grants: the superuser, its owner, or the owner of a
+    folder above it (below the system roots). A 'w' grant lets one write, not re-share."""
+    if is_superuser(user):
+        return True
+    if not user.is_authenticated:
+        return False
+    if obj.owner_id == user.id:
+        return True
+    path = obj.path if isinstance(obj, ChrisFolder) else parent_of(obj.fname)
+    return ChrisFolder.objects.filter(path__in=inheriting(path), owner_id=user.id).exists()
+
+
+def readable_folder(user: Any, *, folder_id: Any = None, path: str | None = None) -> ChrisFolder | None:
+    """The folder if it exists and the user may read it, else None (searches answer empty, not 404)."""
+    try:
+        if folder_id is not None:
+            return access_folder_by_id(user, folder_id)
+        return access_folder_by_path(user, path or "")
+    except (Http404, PermissionDenied):
+        return None
+
+
+def user_files(user: Any) -> QuerySet:
+    """The files a user owns under home/ (the superuser: all of them), for /userfiles/ and /uploadedfiles/."""
+    qs = ChrisFile.objects.filter(fname__startswith="home/").select_related("owner").order_by("id")
+    return qs if is_superuser(user) else qs.filter(owner=user)
+
+
+def tree_objects(folder: ChrisFolder) -> tuple[QuerySet, QuerySet]:
+    """Every file and link file under a folder, at any depth (for zips and deletions). Only for a folder
+    below the system roots: read access to it is read access to all of them."""
+    if folder.path in ANON_ROOTS or folder.path in USER_ROOTS:
+        raise PermissionDenied("A system folder cannot be handled as one tree.")
+    prefix = folder.path + "/"
+    return (ChrisFile.objects.filter(fname__startswith=prefix).order_by("fname"),
+            ChrisLinkFile.objects.filter(fname__startswith=prefix).order_by("fname"))
+
+
+def visible_download_tokens(user: Any) -> QuerySet:
+    from .models import FileDownloadToken
+
+    qs = FileDownloadToken.objects.select_related("owner")
+    return qs if is_superuser(user) else qs.filter(owner=user)

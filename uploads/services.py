@@ -84,16 +84,35 @@ def file_store(*, owner: Any, path: str, chunks: Iterable[bytes], public: bool =
         raise
 
 
+def folders_ensure(*, paths: Iterable[str], owner: Any) -> dict[str, ChrisFolder]:
+    """Every folder in paths (and their ancestors), creating the missing ones level by level: a couple of
+    queries per depth, however many folders (registering 10,000 outputs in 100 folders is not 200 queries)."""
+    wanted: set[str] = {""}
+    for path in paths:
+        wanted.add(path)
+        wanted.update(ancestors(path))
+    found = {f.path: f for f in ChrisFolder.objects.filter(path__in=wanted)}
+    missing = sorted(wanted - set(found), key=lambda p: (p.count("/"), p))
+    system_owner = superuser() if any(p == "" or p in SYSTEM_ROOTS for p in missing) else None
+    by_depth: dict[int, list[str]] = {}
+    for path in missing:
+        by_depth.setdefault(0 if path == "" else path.count("/") + 1, []).append(path)
+    for depth in sorted(by_depth):
+        level = by_depth[depth]
+        rows = [ChrisFolder(path=p, parent=found.get(parent_of(p)) if p else None,
+                            owner=_owner_for(p, owner, system_owner)) for p in level]
+        # ignore_conflicts: a concurrent request may create some of them first; we read back either way.
+        ChrisFolder.objects.bulk_create(rows, ignore_conflicts=True)
+        found.update({f.path: f for f in ChrisFolder.objects.filter(path__in=level)})
+    return found
+
+
 def files_register(*, owner: Any, objects: Sequence[tuple[str, int, str]]) -> int:
-    """Register many already-stored objects (key, size, md5) in bulk: one query per distinct new folder
-    chain plus one insert per thousand files. Returns how many rows were created."""
+    """Register many already-stored objects (key, size, md5) in bulk: a few queries per folder depth plus
+    one insert per thousand files. Returns how many rows were created."""
     if not objects:
         return 0
-    folders: dict[str, ChrisFolder] = {}
-    for key, _, _ in objects:
-        parent = parent_of(key)
-        if parent not in folders:
-            folders[parent] = folder_get_or_create(path=parent, owner=owner)
+    folders = folders_ensure(paths={parent_of(key) for key, _, _ in objects}, owner=owner)
     rows = [ChrisFile(fname=key, size=size, md5=md5, parent_folder=folders[parent_of(key)], owner=owner)
             for key, size, md5 in objects]
     with transaction.atomic():
@@ -117,3 +136,109 @@ def link_file_create(*, owner: Any, fname: str, target: str, public: bool = Fals
                                                 public=public)
     except IntegrityError:
         return ChrisLinkFile.objects.get(fname=fname)
+
+
+# --- creating, moving and deleting single objects (the API's writes; access is checked by the caller) ---
+
+
+def folder_create(*, owner: Any, path: str) -> ChrisFolder:
+    """A new folder (and any missing ancestors); FileExistsError if a folder or file is already there."""
+    if ChrisFolder.objects.filter(path=path).exists() or ChrisFile.objects.filter(fname=path).exists():
+        raise FileExistsError(path)
+    return folder_get_or_create(path=path, owner=owner)
+
+
+def _taken(path: str) -> bool:
+    return (ChrisFile.objects.filter(fname=path).exists() or ChrisFolder.objects.filter(path=path).exists()
+            or ChrisLinkFile.objects.filter(fname=path).exists())
+
+
+def file_move(*, file: ChrisFile | ChrisLinkFile, new_path: str) -> ChrisFile | ChrisLinkFile:
+    """Rename a file or link file in storage and in the registry; FileExistsError if new_path is taken.
+    Links in PUBLIC/ and SHARED/ that point at the file follow it."""
+    from .sharing import links_retarget
+
+    old_path = file.fname
+    if new_path == old_path:
+        return file
+    if _taken(new_path):
+        raise FileExistsError(new_path)
+    folder = folder_get_or_create(path=parent_of(new_path), owner=file.owner)
+    storage = get_storage()
+    storage.move(old_path, new_path)
+    try:
+        with transaction.atomic():
+            type(file).objects.filter(pk=file.pk).update(fname=new_path, parent_folder=folder)
+            links_retarget(old_path, new_path)
+    except BaseException:
+        storage.move(new_path, old_path)  # put the bytes back where the row still says they are
+        raise
+    file.fname, file.parent_folder = new_path, folder
+    return file
+
+
+def file_set_public(*, file: ChrisFile | ChrisLinkFile, public: bool) -> ChrisFile | ChrisLinkFile:
+    from .sharing import public_link_sync
+
+    with transaction.atomic():
+        type(file).objects.filter(pk=file.pk).update(public=public)
+        file.public = public
+        public_link_sync(file, public)
+    return file
+
+
+def file_delete(*, file: ChrisFile | ChrisLinkFile) -> None:
+    """Delete the row (and the PUBLIC/SHARED links to it), then the object. A failure between the two leaves
+    an unregistered object, which a later delete of its folder removes, never a row without bytes."""
+    from .sharing import links_to_delete
+
+    with transaction.atomic():
+        keys = links_to_delete(file.fname)
+        type(file).objects.filter(pk=file.pk).delete()
+    storage = get_storage()
+    storage.delete_many([file.fname, *keys])
+
+
+def folder_set_public(*, folder: ChrisFolder, public: bool) -> ChrisFolder:
+    """Publish or unpublish a folder: everything beneath it follows (access is computed from ancestors)."""
+    from .sharing import public_link_sync
+
+    with transaction.atomic():
+        ChrisFolder.objects.filter(pk=folder.pk).update(public=public)
+        folder.public = public
+        public_link_sync(folder, public)
+    return folder
+
+
+def folder_move(*, folder: ChrisFolder, new_path: str) -> ChrisFolder:
+    """Move a folder and its whole tree: one prefix move in storage, one UPDATE per table in the registry."""
+    from django.db.models import Value
+    from django.db.models.functions import Concat, Substr
+
+    from .sharing import links_retarget
+
+    old = folder.path
+    if new_path == old:
+        return folder
+    if new_path.startswith(old + "/"):
+        raise ValueError(f"cannot move '{old}' into its own sub-folder '{new_path}'")
+    if _taken(new_path):
+        raise FileExistsError(new_path)
+    parent = folder_get_or_create(path=parent_of(new_path), owner=folder.owner)
+    storage = get_storage()
+    storage.move_prefix(old, new_path)
+    tail = Substr("path", len(old) + 1)  # "/rest" of a descendant's path (SQL strings count from 1)
+    ftail = Substr("fname", len(old) + 1)
+    try:
+        with transaction.atomic():
+            ChrisFolder.objects.filter(path__startswith=old + "/").update(path=Concat(Value(new_path), tail))
+            ChrisFolder.objects.filter(pk=folder.pk).update(path=new_path, parent=parent)
+            ChrisFile.objects.filter(fname__startswith=old + "/").update(fname=Concat(Value(new_path), ftail))
+            ChrisLinkFile.objects.filter(fname__startswith=old + "/").update(
+                fname=Concat(Value(new_path), ftail))
+            links_retarget(old, new_path)
+    except BaseException:
+        storage.move_prefix(new_path, old)
+        raise
+    folder.path, folder.parent = new_path, parent
+    return folder

@@ -1,0 +1,236 @@
+"""Representations with CUBE's fields and link relations. Read-only: the views validate input and call
+services, so no serializer writes to the database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import Group
+from rest_framework import serializers
+
+from cube.api.fields import ItemLinkField, ReverseLinkField
+
+from .models import (
+    ChrisFile,
+    ChrisFolder,
+    ChrisLinkFile,
+    FileDownloadToken,
+    FileGroupPermission,
+    FileUserPermission,
+    FolderGroupPermission,
+    FolderUserPermission,
+    LinkFileGroupPermission,
+    LinkFileUserPermission,
+)
+
+
+def _basename(obj: Any) -> str:
+    return str(obj.fname).rsplit("/", 1)[-1] or "file"
+
+
+def _reverse(field: serializers.Field, view_name: str, **kwargs: Any) -> str:
+    from rest_framework.reverse import reverse
+
+    return reverse(view_name, kwargs=kwargs, request=field.context.get("request"))
+
+
+class FileLinkField(ItemLinkField):
+    def __init__(self, view_name: str, **kwargs: Any) -> None:
+        self.view_name = view_name
+        super().__init__(**kwargs)
+
+    def to_representation(self, obj: Any) -> str:
+        return _reverse(self, self.view_name, pk=obj.pk, name=_basename(obj))
+
+
+class _FileFields(serializers.ModelSerializer):
+    fsize = serializers.IntegerField(source="size", read_only=True)
+    owner_username = serializers.CharField(source="owner.username", read_only=True)
+    parent_folder = serializers.HyperlinkedRelatedField(view_name="chrisfolder-detail", read_only=True)
+    group_permissions = ReverseLinkField("filegrouppermission-list")
+    user_permissions = ReverseLinkField("fileuserpermission-list")
+    owner = serializers.HyperlinkedRelatedField(view_name="user-detail", read_only=True)
+
+
+class FileSerializer(_FileFields):
+    """A file in the file browser (any file: uploads, feed outputs, PACS...)."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="chrisfile-detail")
+    file_resource = FileLinkField("chrisfile-resource")
+
+    class Meta:
+        model = ChrisFile
+        fields = ("url", "id", "creation_date", "fname", "fsize", "size", "public", "owner_username",
+                  "file_resource", "parent_folder", "group_permissions", "user_permissions", "owner")
+
+
+class UserFileSerializer(_FileFields):
+    url = serializers.HyperlinkedIdentityField(view_name="userfile-detail")
+    file_resource = FileLinkField("userfile-resource")
+
+    class Meta:
+        model = ChrisFile
+        fields = FileSerializer.Meta.fields
+
+
+def classic_fname(fname: str) -> str:
+    """home/<user>/uploads/x → <user>/uploads/x: the path the classic (CUBE 2-5) clients know."""
+    return fname[len("home/"):] if fname.startswith("home/") else fname
+
+
+class UploadedFileSerializer(_FileFields):
+    url = serializers.HyperlinkedIdentityField(view_name="uploadedfile-detail")
+    file_resource = FileLinkField("uploadedfile-resource")
+    fname = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ChrisFile
+        fields = FileSerializer.Meta.fields
+
+    def get_fname(self, obj: ChrisFile) -> str:
+        return classic_fname(obj.fname)
+
+
+class TargetLinkField(ItemLinkField):
+    """A link file's target, when it is a folder (``linked_folder``) or a file (``linked_file``). The list
+    view looks all targets of a page up in two queries and passes them in the context."""
+
+    def __init__(self, kind: str, **kwargs: Any) -> None:
+        self.kind = kind
+        super().__init__(**kwargs)
+
+    def to_representation(self, obj: ChrisLinkFile) -> str | None:
+        targets = self.context.get("link_targets")
+        if targets is None:
+            targets = link_targets([obj])
+        pk = targets[self.kind].get(obj.path)
+        if pk is None:
+            return None
+        return _reverse(self, "chrisfolder-detail" if self.kind == "folder" else "chrisfile-detail", pk=pk)
+
+
+def link_targets(links: list[ChrisLinkFile]) -> dict[str, dict[str, int]]:
+    paths = {link.path for link in links}
+    return {
+        "folder": dict(ChrisFolder.objects.filter(path__in=paths).values_list("path", "pk")),
+        "file": dict(ChrisFile.objects.filter(fname__in=paths).values_list("fname", "pk")),
+    }
+
+
+class LinkFileSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="chrislinkfile-detail")
+    fsize = serializers.SerializerMethodField()
+    owner_username = serializers.CharField(source="owner.username", read_only=True)
+    file_resource = FileLinkField("chrislinkfile-resource")
+    linked_folder = TargetLinkField("folder")
+    linked_file = TargetLinkField("file")
+    parent_folder = serializers.HyperlinkedRelatedField(view_name="chrisfolder-detail", read_only=True)
+    group_permissions = ReverseLinkField("linkfilegrouppermission-list")
+    user_permissions = ReverseLinkField("linkfileuserpermission-list")
+    owner = serializers.HyperlinkedRelatedField(view_name="user-detail", read_only=True)
+
+    class Meta:
+        model = ChrisLinkFile
+        fields = ("url", "id", "creation_date", "path", "fname", "fsize", "public", "owner_username",
+                  "file_resource", "linked_folder", "linked_file", "parent_folder", "group_permissions",
+                  "user_permissions", "owner")
+
+    def get_fsize(self, obj: ChrisLinkFile) -> int:
+        return len(obj.path.encode())  # the object's content is the target path
+
+
+class FolderSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="chrisfolder-detail")
+    owner_username = serializers.CharField(source="owner.username", read_only=True)
+    parent = serializers.HyperlinkedRelatedField(view_name="chrisfolder-detail", read_only=True)
+    children = ReverseLinkField("chrisfolder-child-list")
+    files = ReverseLinkField("chrisfolder-file-list")
+    link_files = ReverseLinkField("chrisfolder-linkfile-list")
+    group_permissions = ReverseLinkField("foldergrouppermission-list")
+    user_permissions = ReverseLinkField("folderuserpermission-list")
+    owner = serializers.HyperlinkedRelatedField(view_name="user-detail", read_only=True)
+
+    class Meta:
+        model = ChrisFolder
+        fields = ("url", "id", "creation_date", "path", "public", "owner_username", "deletion_status",
+                  "deletion_requested_at", "deletion_error", "parent", "children", "files", "link_files",
+                  "group_permissions", "user_permissions", "owner")
+
+
+# --- grants ---
+
+
+def _grant_serializer(model: Any, target: str, target_view: str, target_label: str, grantee: str) -> Any:
+    """One serializer per (object kind, grantee kind), with CUBE's field names, e.g. folder_id,
+    folder_name, group_id, group_name, folder, group, grp_name."""
+    prefix = {"folder": "folder", "file": "file", "link_file": "linkfile"}[target]
+    view = f"{prefix}{grantee}permission-detail"
+    attrs: dict[str, Any] = {
+        "url": serializers.HyperlinkedIdentityField(view_name=view),
+        f"{target}_id": serializers.IntegerField(source=f"{target}.id", read_only=True),
+        f"{target}_{target_label}": serializers.CharField(source=f"{target}.{target_label}", read_only=True),
+        target: serializers.HyperlinkedRelatedField(view_name=target_view, read_only=True),
+    }
+    if grantee == "group":
+        attrs.update({
+            "group_id": serializers.IntegerField(source="group.id", read_only=True),
+            "group_name": serializers.CharField(source="group.name", read_only=True),
+            "group": serializers.HyperlinkedRelatedField(view_name="group-detail", read_only=True),
+        })
+        names = ("group_id", "group_name", target, "group")
+    else:
+        attrs.update({
+            "user_id": serializers.IntegerField(source="user.id", read_only=True),
+            "user_username": serializers.CharField(source="user.username", read_only=True),
+            "user": serializers.HyperlinkedRelatedField(view_name="user-detail", read_only=True),
+        })
+        names = ("user_id", "user_username", target, "user")
+    meta = type("Meta", (), {"model": model, "fields": (
+        "url", "id", "permission", f"{target}_id", f"{target}_{target_label}", *names)})
+    attrs["Meta"] = meta
+    name = f"{model.__name__}Serializer"
+    return type(name, (serializers.ModelSerializer,), attrs)
+
+
+FolderGroupPermissionSerializer = _grant_serializer(FolderGroupPermission, "folder", "chrisfolder-detail", "name",
+                                                    "group")
+FolderUserPermissionSerializer = _grant_serializer(FolderUserPermission, "folder", "chrisfolder-detail", "name",
+                                                   "user")
+FileGroupPermissionSerializer = _grant_serializer(FileGroupPermission, "file", "chrisfile-detail", "fname", "group")
+FileUserPermissionSerializer = _grant_serializer(FileUserPermission, "file", "chrisfile-detail", "fname", "user")
+LinkFileGroupPermissionSerializer = _grant_serializer(LinkFileGroupPermission, "link_file", "chrislinkfile-detail",
+                                                      "fname", "group")
+LinkFileUserPermissionSerializer = _grant_serializer(LinkFileUserPermission, "link_file", "chrislinkfile-detail",
+                                                     "fname", "user")
+
+
+class GrantInput(serializers.Serializer):
+    """POST body of a grant: ``grp_name`` or ``username``, and ``permission`` ('r' default, or 'w')."""
+
+    grp_name = serializers.CharField(required=False)
+    username = serializers.CharField(required=False)
+    permission = serializers.ChoiceField(choices=("r", "w"), default="r")
+
+    def validate_grp_name(self, value: str) -> Group:
+        group = Group.objects.filter(name=value).first()
+        if group is None:
+            raise serializers.ValidationError(f"Couldn't find any group with name '{value}'.")
+        return group
+
+    def validate_username(self, value: str) -> Any:
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.filter(username=value).first()
+        if user is None:
+            raise serializers.ValidationError(f"Couldn't find any user with username '{value}'.")
+        return user
+
+
+class DownloadTokenSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="filedownloadtoken-detail")
+    owner_username = serializers.CharField(source="owner.username", read_only=True)
+    owner = serializers.HyperlinkedRelatedField(view_name="user-detail", read_only=True)
+
+    class Meta:
+        model = FileDownloadToken
+        fields = ("url", "id", "creation_date", "token", "owner_username", "owner")
