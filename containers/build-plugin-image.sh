@@ -6,8 +6,8 @@
 # mmdebstrap and imported; its tarball is cached under "${CUBE_CACHE:-$HOME/.cache/cube}/images" so a
 # machine makes it once (about 50 s).
 #
-# Engine: CUBE_CONTAINER_ENGINE=podman|docker; by default podman when installed, else docker (which
-# talks to whatever DOCKER_HOST names). podman is configured by podman-env.sh beside this script.
+# Engine: CUBE_CONTAINER_ENGINE=podman|docker; by default docker when DOCKER_HOST names a daemon, else
+# podman when installed, else docker. podman is configured by podman-env.sh beside this script.
 #
 # Usage: build-plugin-image.sh [--base-only]
 set -euo pipefail
@@ -26,7 +26,7 @@ plugin_tags=(
 
 engine="${CUBE_CONTAINER_ENGINE:-}"
 if [ -z "$engine" ]; then
-    if command -v podman >/dev/null 2>&1; then engine=podman; else engine=docker; fi
+    if [ -z "${DOCKER_HOST:-}" ] && command -v podman >/dev/null 2>&1; then engine=podman; else engine=docker; fi
 fi
 case "$engine" in
     podman) # shellcheck source=podman-env.sh
