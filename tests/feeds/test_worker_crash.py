@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import in_ci
+from tests.feeds.conftest import use_broker
 
 REDIS = os.environ.get("CUBE_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 
@@ -37,15 +38,12 @@ def crashable(transactional_db: Any, settings: Any, tmp_path: Any, storage_root:
     import redis
     from django.db import connection
 
-    from cube.celery import app
-
     redis.Redis.from_url(REDIS).flushdb()
     jobs = tmp_path / "jobs"
     settings.CUBE_JOBS_DIR = str(jobs)
     settings.CUBE_RUNNERS = {**settings.CUBE_RUNNERS, "local": {
         "BACKEND": "cube.runners.local.LocalRunner", "OPTIONS": {"state_dir": str(jobs / "state")}}}
-    app.conf.broker_url = REDIS
-    app.conf.task_always_eager = False
+    use_broker(REDIS)
     db = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
         db_url = f"sqlite:///{db['NAME']}"
@@ -68,7 +66,7 @@ def crashable(transactional_db: Any, settings: Any, tmp_path: Any, storage_root:
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
-    app.conf.broker_url = "memory://"
+    use_broker("memory://")
 
 
 def _wait(predicate: Any, timeout: float, what: str) -> None:
@@ -85,9 +83,9 @@ def _run_sleeper(seconds: str) -> Any:
 
     from cube.core.services import system_setup
     from feeds.services.instances import instance_create
+    from plugins.builtin import descriptor
     from plugins.models import Plugin
     from plugins.services import compute_resource_ensure_default, plugin_register
-    from plugins.builtin import descriptor
 
     system_setup(admin_password="chris1234")
     compute_resource_ensure_default()
