@@ -110,6 +110,10 @@ def main(job_dir: str) -> int:
     spec["_supervisor_pid"] = os.getpid()
     log_fd = os.open(os.path.join(job_dir, "log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     result: dict[str, Any] = {"timed_out": False}
+    user = spec.get("user")
+    identity: dict[str, Any] = {}
+    if user:  # dropped in the child before exec; extra_groups=[] sheds root's supplementary groups
+        identity = {"user": user[0], "group": user[1], "extra_groups": []}
     try:
         proc = subprocess.Popen(
             spec["command"],
@@ -121,6 +125,7 @@ def main(job_dir: str) -> int:
             close_fds=True,
             process_group=0,  # its own group: cancel and timeout kill everything it started
             preexec_fn=lambda: _child_setup(spec),
+            **identity,
         )
     except OSError as exc:
         os.write(log_fd, f"cannot start {spec['command'][0]!r}: {exc.strerror or exc}\n".encode())

@@ -106,7 +106,8 @@ class LocalRunner(Runner):
 
     Options: ``state_dir`` (required; one per host, shared by every worker of that host), ``path``
     (PATH inside the job), ``lang``, ``kill_grace_seconds`` (SIGTERM to SIGKILL on cancel/timeout),
-    ``python`` (interpreter for the supervisor; default: this one).
+    ``python`` (interpreter for the supervisor; default: this one), ``user`` ("uid:gid" to run jobs
+    as, when the worker runs as root; its output dir is then chowned to that user).
     """
 
     def __init__(
@@ -117,6 +118,7 @@ class LocalRunner(Runner):
         lang: str = "C.UTF-8",
         kill_grace_seconds: float = 5.0,
         python: str | None = None,
+        user: str | None = None,
         **options: object,
     ) -> None:
         super().__init__(state_dir=state_dir, **options)
@@ -127,6 +129,15 @@ class LocalRunner(Runner):
         self.lang = lang
         self.kill_grace_seconds = float(kill_grace_seconds)
         self.python = python or sys.executable
+        self.user: tuple[int, int] | None = None
+        if user is not None:
+            uid, _, gid = str(user).partition(":")
+            try:
+                self.user = (int(uid), int(gid or uid))
+            except ValueError:
+                raise RunnerError(f"user must be numeric 'uid:gid', not {user!r}") from None
+            if os.geteuid() != 0 and self.user[0] != os.geteuid():
+                raise RunnerError("running jobs as another user needs a worker running as root")
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -158,6 +169,8 @@ class LocalRunner(Runner):
             raise RunnerError(f"job {spec.job_id} already exists") from None
         home = os.path.join(job_dir, "home")
         os.mkdir(home, 0o700)
+        if self.user is not None:
+            self._hand_over(job_dir, home, spec.output_dir)
         env = {"PATH": self.path, "HOME": home, "LANG": self.lang, **spec.env}
         timeout = spec.timeout_seconds
         cpu_seconds = None
@@ -172,6 +185,7 @@ class LocalRunner(Runner):
             "timeout_seconds": timeout,
             "kill_grace_seconds": self.kill_grace_seconds,
             "labels": spec.labels,
+            "user": self.user,
         }
         _write_atomic(os.path.join(job_dir, "spec.json"), json.dumps(wrapper_spec))
         _reap()
@@ -190,6 +204,19 @@ class LocalRunner(Runner):
             raise RunnerError(f"cannot start the job supervisor: {exc}") from exc
         _children.append(proc)
         _write_atomic(os.path.join(job_dir, "pid"), f"{proc.pid} {_start_ticks(proc.pid) or 0}\n")
+
+    def _hand_over(self, job_dir: str, home: str, output_dir: str) -> None:
+        """Let the job's user reach its home (but list nothing else in the state dir) and write its output."""
+        assert self.user is not None
+        uid, gid = self.user
+        try:
+            os.chmod(job_dir, 0o711)  # noqa: S103 - search only: the user can reach home/, list nothing
+            os.chown(home, uid, gid)
+            if os.stat(output_dir).st_uid != uid:
+                os.chown(output_dir, uid, gid)
+        except OSError as exc:
+            shutil.rmtree(job_dir, ignore_errors=True)
+            raise RunnerError(f"cannot prepare the job's directories for user {uid}:{gid}: {exc}") from exc
 
     def status(self, job_id: str) -> JobStatus:
         job_dir = self._dir(job_id)

@@ -134,3 +134,32 @@ def test_build_runner_by_short_name_and_path(tmp_path: Path) -> None:
     for bad, options in cases:
         with pytest.raises(RunnerError):
             build_runner(bad, options)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="running a job as another user needs root")
+def test_job_runs_as_the_configured_user(tmp_path: Path) -> None:
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="cube-localuser-"))  # pytest's tmp_path is private to root
+    try:
+        root.chmod(0o755)
+        backend = Backend("local", lambda: LocalRunner(str(root / "state"), user="1000:1000"), None, root,
+                          lambda job_id, out: True)
+        runner = backend.runner()
+        code = ("import os, sys, json, pathlib; out = pathlib.Path(sys.argv[-1]);"
+                "(out / 'ids.json').write_text(json.dumps([os.getuid(), os.getgid(), os.getgroups(),"
+                " (pathlib.Path(sys.argv[-2]) / 'input.txt').read_text(), os.access(os.environ['HOME'], os.W_OK)]))")
+        spec = backend.spec(code)
+        runner.submit(spec)
+        st = runner.wait(spec.job_id, timeout=30)
+        assert st.state == JobState.SUCCEEDED, (st, runner.logs(spec.job_id))
+        uid, gid, groups, data, home_writable = json.loads((Path(spec.output_dir) / "ids.json").read_text())
+        assert (uid, gid) == (1000, 1000)
+        assert 0 not in groups
+        assert data == "input data\n" and home_writable
+        assert (Path(spec.output_dir) / "ids.json").stat().st_uid == 1000
+        runner.remove(spec.job_id)
+    finally:
+        import shutil
+
+        shutil.rmtree(root, ignore_errors=True)
