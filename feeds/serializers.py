@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from cube.api.fields import ReverseLinkField
+from cube.api.fields import CachedFieldsMixin, ReverseLinkField
 
 from .models import ACTIVE, Feed, PluginInstance, PluginInstanceParameter
 from .selectors import JOB_COUNTS
 
 
-class FeedSerializer(serializers.HyperlinkedModelSerializer):
+class FeedSerializer(CachedFieldsMixin, serializers.HyperlinkedModelSerializer):
     owner_username = serializers.CharField(source="owner.username", read_only=True)
     creator_username = serializers.CharField(source="owner.username", read_only=True)  # classic clients
     folder_path = serializers.CharField(source="folder.path", read_only=True, default="")
@@ -49,7 +49,7 @@ INSTANCE_FIELDS: tuple[str, ...] = (
     "logs")
 
 
-class PluginInstanceSerializer(serializers.HyperlinkedModelSerializer):
+class PluginInstanceSerializer(CachedFieldsMixin, serializers.HyperlinkedModelSerializer):
     compute_resource_name = serializers.CharField(source="compute_resource.name", read_only=True, default=None)
     plugin_name = serializers.CharField(source="plugin.meta.name", read_only=True)
     plugin_version = serializers.CharField(source="plugin.version", read_only=True)
@@ -90,7 +90,7 @@ class PluginInstanceSerializer(serializers.HyperlinkedModelSerializer):
     get_workflow_id = get_pipeline_id
 
 
-class ParameterValueSerializer(serializers.ModelSerializer):
+class ParameterValueSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     """A run's parameter value; its URL is the typed detail URL CUBE uses (string-parameter/<pk>/ ...)."""
 
     url = serializers.SerializerMethodField()

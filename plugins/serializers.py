@@ -4,12 +4,12 @@ from typing import Any
 
 from rest_framework import serializers
 
-from cube.api.fields import ReverseLinkField
+from cube.api.fields import CachedFieldsMixin, ReverseLinkField
 
 from .models import ComputeResource, Plugin, PluginMeta, PluginParameter
 
 
-class ComputeResourceSerializer(serializers.HyperlinkedModelSerializer):
+class ComputeResourceSerializer(CachedFieldsMixin, serializers.HyperlinkedModelSerializer):
     class Meta:
         model = ComputeResource
         fields: tuple[str, ...] = ("url", "id", "creation_date", "modification_date", "name", "compute_url",
@@ -34,7 +34,7 @@ class AdminComputeResourceSerializer(ComputeResourceSerializer):
         read_only_fields = ("compute_url", "compute_auth_url", "compute_innetwork")
 
 
-class PluginMetaSerializer(serializers.HyperlinkedModelSerializer):
+class PluginMetaSerializer(CachedFieldsMixin, serializers.HyperlinkedModelSerializer):
     plugins = ReverseLinkField("pluginmeta-plugin-list")
 
     class Meta:
@@ -52,7 +52,7 @@ PLUGIN_FIELDS: tuple[str, ...] = (
                  "meta", "parameters", "instances", "compute_resources")
 
 
-class PluginSerializer(serializers.HyperlinkedModelSerializer):
+class PluginSerializer(CachedFieldsMixin, serializers.HyperlinkedModelSerializer):
     name = serializers.CharField(source="meta.name", read_only=True)
     public_repo = serializers.CharField(source="meta.public_repo", read_only=True)
     icon = serializers.CharField(source="meta.icon", read_only=True)
@@ -85,7 +85,7 @@ class AdminPluginSerializer(PluginSerializer):
         return ",".join(cr.name for cr in obj.compute_resources.all())
 
 
-class PluginParameterSerializer(serializers.HyperlinkedModelSerializer):
+class PluginParameterSerializer(CachedFieldsMixin, serializers.HyperlinkedModelSerializer):
     plugin = ReverseLinkField("plugin-detail", kwargs={"pk": "plugin_id"})
 
     class Meta:

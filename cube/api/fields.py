@@ -56,3 +56,22 @@ class ReverseLinkField(ItemLinkField):
             if self.optional:
                 return None
             raise
+
+
+class CachedFieldsMixin:
+    """Builds a ModelSerializer's fields once per class and copies them per use.
+
+    Model introspection in ModelSerializer.get_fields costs more than the rest of a list request; the
+    result depends only on the class for serializers whose fields do not vary with the instance or the
+    request (the read-only catalogue, feeds, runs), so it is computed once. Only for such serializers.
+    """
+
+    def get_fields(self) -> Any:
+        import copy
+
+        cls = type(self)
+        cached = cls.__dict__.get("_cube_cached_fields")
+        if cached is None:
+            cached = super().get_fields()  # type: ignore[misc]
+            cls._cube_cached_fields = cached  # type: ignore[attr-defined]
+        return copy.deepcopy(cached)

@@ -16,14 +16,25 @@ from rest_framework.renderers import JSONRenderer
 from .fields import ItemLinkField
 
 DOC_KEYS = ("collection_links", "queries", "template")
+_LINK_FIELDS: dict[type, tuple[str | None, list[str]]] = {}
 
 
 def link_field_names(serializer: Any) -> tuple[str | None, list[str]]:
-    """(the item's own URL field, the names of its other hyperlink fields)."""
+    """(the item's own URL field, the names of its other hyperlink fields), computed once per class:
+    building a serializer's fields is the most expensive part of rendering a small page."""
     if serializer is None:
         return None, []
     if isinstance(serializer, serializers.ListSerializer):
         serializer = serializer.child
+    cached = _LINK_FIELDS.get(type(serializer))
+    if cached is not None:
+        return cached
+    result = _link_field_names(serializer)
+    _LINK_FIELDS[type(serializer)] = result
+    return result
+
+
+def _link_field_names(serializer: Any) -> tuple[str | None, list[str]]:
     fields = getattr(serializer, "fields", {})
     id_field = "url" if "url" in fields else None
     related = []
@@ -80,18 +91,22 @@ class CollectionJsonRenderer(JSONRenderer):
 
     @staticmethod
     def _serializer(view: Any) -> Any:
-        get = getattr(view, "get_cj_item_serializer", None) or getattr(view, "get_serializer", None)
-        if get is None:
+        get_class = getattr(view, "get_serializer_class", None)
+        if get_class is None:
             return None
         try:
-            return get()
+            cls = get_class()
+            if cls in _LINK_FIELDS:
+                return cls
+            return view.get_serializer()
         except Exception:  # a view whose serializer needs context it lacks: render plainly
             return None
 
     def _item(self, serializer: Any, row: Any) -> dict[str, Any]:
         if not isinstance(row, dict):
             return {"data": [{"name": "value", "value": row}]}
-        id_field, related = link_field_names(serializer)
+        id_field, related = _LINK_FIELDS[serializer] if isinstance(serializer, type) else \
+            link_field_names(serializer)
         related_set = set(related)
         item: dict[str, Any] = {
             "data": [
