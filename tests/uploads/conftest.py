@@ -68,3 +68,15 @@ def actors(make_user: Any, system: Any) -> Actors:
             client.force_authenticate(user)
         clients[name] = client
     return Actors(alice, bob, carol, system, lab, clients)
+
+
+@pytest.fixture
+def eager_celery(settings: Any) -> Any:
+    """Tasks run in-process, at once (the request's on_commit still has to fire)."""
+    from cube.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = before
