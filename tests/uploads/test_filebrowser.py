@@ -150,7 +150,7 @@ def test_moving_a_folder_moves_its_whole_tree(actors, django_capture_on_commit_c
 
 
 @pytest.mark.django_db
-def test_public_folders_are_readable_by_anyone_and_listed_in_PUBLIC(actors, django_capture_on_commit_callbacks):
+def test_public_folders_are_readable_by_anyone_and_listed_in_public(actors, django_capture_on_commit_callbacks):
     from uploads.models import ChrisLinkFile
 
     alice, anon = actors.client("alice"), actors.client("anon")
@@ -178,7 +178,7 @@ def test_public_folders_are_readable_by_anyone_and_listed_in_PUBLIC(actors, djan
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("grantee", ["group", "user"])
-def test_sharing_a_folder_grants_access_and_a_SHARED_link(actors, grantee, django_capture_on_commit_callbacks):
+def test_sharing_a_folder_grants_access_and_a_shared_link(actors, grantee, django_capture_on_commit_callbacks):
     from uploads.models import ChrisLinkFile
 
     alice, carol, bob = actors.client("alice"), actors.client("carol"), actors.client("bob")
