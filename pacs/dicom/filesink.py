@@ -56,18 +56,24 @@ class FileSink:
         self._lock = threading.Lock()
         self._known_dirs: set[Path] = set()
 
-    def path_for(self, patient_id: object, study_uid: object, series_uid: object, sop_uid: object) -> Path:
-        """Where an instance goes; refuses (ValueError) anything that would leave the root."""
-        path = (
-            self.root
-            / safe_path_component(patient_id)
-            / safe_path_component(study_uid)
-            / safe_path_component(series_uid)
-            / f"{safe_path_component(sop_uid)}.dcm"
+    def series_dir(self, patient_id: object, study_uid: object, series_uid: object) -> Path:
+        """The folder of a series; refuses (ValueError) anything that would leave the root."""
+        path = self.root / safe_path_component(patient_id) / safe_path_component(study_uid) / safe_path_component(
+            series_uid
         )
-        if not path.resolve().is_relative_to(self.root):  # defence in depth against symlinks
+        if path in self._known_dirs:
+            return path
+        if not path.resolve().is_relative_to(self.root):  # defence in depth against planted symlinks
             raise ValueError(f"refusing to write outside {self.root}: {path}")
+        path.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            self._known_dirs.add(path)
         return path
+
+    def path_for(self, patient_id: object, study_uid: object, series_uid: object, sop_uid: object) -> Path:
+        """Where an instance goes (the series folder is created and checked on first use)."""
+        # A sanitised component has no separator, so the file cannot leave its checked folder.
+        return self.series_dir(patient_id, study_uid, series_uid) / f"{safe_path_component(sop_uid)}.dcm"
 
     def store(self, instance: ReceivedInstance) -> int:
         header = instance.header()
@@ -84,10 +90,6 @@ class FileSink:
             return STATUS_DATASET_MISMATCH
         dest = self.path_for(header.get("PatientID"), study_uid, series_uid, instance.sop_instance_uid)
         series_dir = dest.parent
-        if series_dir not in self._known_dirs:
-            series_dir.mkdir(parents=True, exist_ok=True)
-            with self._lock:
-                self._known_dirs.add(series_dir)
         duplicate = dest.exists()
         size = 0
         if not duplicate:

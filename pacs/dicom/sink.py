@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
+from ._part10 import encode_file_meta, read_identifying_header, read_identifying_header_part10
 from .query import SERIES_INDEX_KEYS, JSONValue, dataset_to_dict
 
 if TYPE_CHECKING:
@@ -119,40 +120,32 @@ class ReceivedInstance:
     _preamble_and_meta: bytes = field(repr=False)
     _data: memoryview | None = field(default=None, repr=False)
     _path: Path | None = field(default=None, repr=False)
+    _stream: io.BytesIO | None = field(default=None, repr=False)
     _header: Dataset | None = field(default=None, repr=False)
+    _full_header: Dataset | None = field(default=None, repr=False)
 
     @classmethod
     def from_event(cls, event: Event, calling_aet: str, assoc_id: int) -> ReceivedInstance:
         from pynetdicom.dimse_primitives import C_STORE
-        from pynetdicom.dsutils import encode_file_meta
 
         request = cast(C_STORE, event.request)
+        sop_class = str(request.AffectedSOPClassUID)
+        sop_instance = str(request.AffectedSOPInstanceUID)
+        transfer_syntax = str(event.context.transfer_syntax)
         path = getattr(request, "_dataset_path", None)
         if isinstance(path, Path):
             # Chunked mode: pynetdicom already wrote a Part-10 temp file (meta included).
-            meta = event.file_meta
-            return cls(
-                sop_class_uid=str(request.AffectedSOPClassUID),
-                sop_instance_uid=str(request.AffectedSOPInstanceUID),
-                transfer_syntax_uid=str(meta.TransferSyntaxUID),
-                calling_aet=calling_aet,
-                assoc_id=assoc_id,
-                _preamble_and_meta=b"",
-                _path=path,
-            )
-        meta = event.file_meta
-        if calling_aet:
-            # Provenance: which node sent this file (PS3.10 allows it; pynetdicom leaves it out).
-            meta.SourceApplicationEntityTitle = calling_aet[:16]
-        data = cast(io.BytesIO, request.DataSet).getbuffer()
+            return cls(sop_class, sop_instance, transfer_syntax, calling_aet, assoc_id, b"", _path=path)
+        stream = cast(io.BytesIO, request.DataSet)
         return cls(
-            sop_class_uid=str(request.AffectedSOPClassUID),
-            sop_instance_uid=str(request.AffectedSOPInstanceUID),
-            transfer_syntax_uid=str(meta.TransferSyntaxUID),
-            calling_aet=calling_aet,
-            assoc_id=assoc_id,
-            _preamble_and_meta=b"\x00" * 128 + b"DICM" + encode_file_meta(meta),
-            _data=data,
+            sop_class,
+            sop_instance,
+            transfer_syntax,
+            calling_aet,
+            assoc_id,
+            encode_file_meta(sop_class, sop_instance, transfer_syntax, calling_aet),
+            _data=stream.getbuffer(),
+            _stream=stream,
         )
 
     def release(self) -> None:
@@ -163,6 +156,7 @@ class ReceivedInstance:
             except BufferError:
                 pass  # a stream from open() still uses it; it goes when that stream does
             self._data = None
+        self._stream = None
 
     @property
     def size(self) -> int:
@@ -171,10 +165,27 @@ class ReceivedInstance:
             return self._path.stat().st_size
         return len(self._preamble_and_meta) + len(cast(memoryview, self._data))
 
-    def header(self) -> Dataset:
-        """The dataset decoded up to (not including) the pixel data; cached."""
+    def header(self, full: bool = False) -> Dataset:
+        """The dataset's identifying attributes, cached.
+
+        By default only the attributes sinks file and index instances by are read (patient, study
+        and series identity and descriptions, SOP UIDs, Modality, ProtocolName: see
+        ``_part10.IDENTIFYING_TAGS``), at a fraction of the cost of a full parse.
+        ``full=True`` decodes every element but the pixel data.
+        """
+        if full:
+            if self._full_header is None:
+                self._full_header = dcmread(self.open(), stop_before_pixels=True)
+            return self._full_header
         if self._header is None:
-            self._header = dcmread(self.open(), stop_before_pixels=True)
+            header = None
+            if self._stream is not None:
+                try:
+                    header = read_identifying_header(self._stream, self.transfer_syntax_uid)
+                except ValueError as exc:
+                    # Odd but maybe legal encoding: let pydicom, the reference parser, judge it.
+                    log.debug("fast header scan failed for %s (%s); using pydicom", self.sop_instance_uid, exc)
+            self._header = header if header is not None else read_identifying_header_part10(self.open())
         return self._header
 
     def dataset(self) -> Dataset:

@@ -140,6 +140,7 @@ class Orthanc:
     def start(self, timeout: float = 30.0) -> Orthanc:
         if not self.binary:
             raise OrthancUnavailableError("Orthanc is not installed (run .ci/setup-pacs.sh: apt-get install orthanc)")
+        self.root.mkdir(parents=True, exist_ok=True)
         last_error = ""
         for _attempt in range(3):  # a free port can be taken between choosing and binding it
             self.dicom_port, self.http_port = free_port(), free_port()
