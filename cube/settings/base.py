@@ -96,7 +96,7 @@ TIME_ZONE = env.get("TZ", "UTC") or "UTC"
 USE_I18N = False
 USE_TZ = True
 STATIC_URL = "/static/"
-STATIC_ROOT = str(VAR_DIR / "static")
+STATIC_ROOT = env.get("CUBE_STATIC_ROOT", str(VAR_DIR / "static"))
 
 # --- ChRIS ---------------------------------------------------------------------------------------------
 CUBE_SUPERUSER = "chris"
