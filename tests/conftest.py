@@ -85,3 +85,29 @@ def _fast_password_hashing(settings: Any) -> None:
     # PBKDF2's million iterations are the point in production and a minute of CPU in the suite; the
     # Basic-auth benchmark measures the real hasher.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def container_engine() -> Iterator[tuple[str, str]]:
+    """(docker base_url, plugin image): a dockerd named by DOCKER_HOST, else podman's API service."""
+    from tests.runners.harness import unavailable
+    from tests.support import podman
+
+    if os.environ.get("DOCKER_HOST"):
+        env = dict(os.environ)
+        try:
+            image = podman.ensure_plugin_image(env, engine="docker")
+        except podman.PodmanUnavailableError as exc:
+            unavailable(f"dockerd at DOCKER_HOST: {exc}")
+        yield os.environ["DOCKER_HOST"], image
+        return
+    try:
+        env = podman.podman_env()
+        image = podman.ensure_plugin_image(env)
+        service = podman.PodmanService(env).start()
+    except (podman.PodmanUnavailableError, OSError) as exc:
+        unavailable(f"podman: {exc}")
+    try:
+        yield service.docker_base_url, image
+    finally:
+        service.stop()

@@ -5,7 +5,6 @@ tests are skipped with the reason."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,31 +31,6 @@ def _local_backend(tmp: Path) -> Backend:
         return not any(pid_running(p) for p in pids)
 
     return Backend("local", lambda: LocalRunner(str(state_dir), kill_grace_seconds=2), None, tmp, job_gone)
-
-
-@pytest.fixture(scope="session")
-def container_engine() -> Iterator[tuple[str, str]]:
-    """(docker base_url, plugin image): a dockerd named by DOCKER_HOST, else podman's API service."""
-    from tests.support import podman
-
-    if os.environ.get("DOCKER_HOST"):
-        env = dict(os.environ)
-        try:
-            image = podman.ensure_plugin_image(env, engine="docker")
-        except podman.PodmanUnavailableError as exc:
-            unavailable(f"dockerd at DOCKER_HOST: {exc}")
-        yield os.environ["DOCKER_HOST"], image
-        return
-    try:
-        env = podman.podman_env()
-        image = podman.ensure_plugin_image(env)
-        service = podman.PodmanService(env).start()
-    except (podman.PodmanUnavailableError, OSError) as exc:
-        unavailable(f"podman: {exc}")
-    try:
-        yield service.docker_base_url, image
-    finally:
-        service.stop()
 
 
 @pytest.fixture(scope="session")
