@@ -11,13 +11,14 @@ if _broker:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 else:
     _queue_dir = env.VAR_DIR / "celery-broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir / "queue"),
         "data_folder_out": str(_queue_dir / "queue"),
         "processed_folder": str(_queue_dir / "processed"),
+        "control_folder": str(_queue_dir / "control"),  # kombu's default is ./control in the cwd
         "store_processed": False,
         "polling_interval": 0.1,  # job start latency: the default 1 s poll would dominate it
     }
