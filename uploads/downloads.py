@@ -104,6 +104,17 @@ class _RangeFile(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    # socket.sendfile() seeks the file back to the offset it started from once it has sent it, and
+    # FileResponse measures it by seeking: both only move the position, which read() no longer uses.
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._fh.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._fh.tell()
+
     def read(self, size: int | None = -1) -> bytes:
         if self._left <= 0:
             return b""
