@@ -53,6 +53,7 @@ class GunicornServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.token = ""  # an API token the caller may keep here for its clients
 
     def manage(self, *args: str) -> None:
         subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=self.env, check=True,
