@@ -2,13 +2,18 @@ from django.urls import path
 
 from plugins.models import ParameterType
 
-from . import views
+from . import files, views
 
 urlpatterns = [
     path("", views.FeedList.as_view(), name="feed-list"),
     path("search/", views.FeedListSearch.as_view(), name="feed-list-query-search"),
     path("<int:pk>/", views.FeedDetail.as_view(), name="feed-detail"),
     path("<int:pk>/plugininstances/", views.FeedPluginInstanceList.as_view(), name="feed-plugininstance-list"),
+    path("<int:pk>/files/", files.FeedFileList.as_view(), name="feed-file-list"),
+    path("files/", files.AllFeedFileList.as_view(), name="allfeedfile-list"),
+    path("files/<int:pk>/", files.FeedFileDetail.as_view(), name="feedfile-detail"),
+    path("files/<int:pk>/<path:name>", files.FeedFileResource.as_view(), name="feedfile-resource"),
+    path("plugins/instances/<int:pk>/files/", files.PluginInstanceFileList.as_view(), name="plugininstance-file-list"),
     path("publicfeeds/", views.PublicFeedList.as_view(), name="publicfeed-list"),
     path("publicfeeds/search/", views.PublicFeedListSearch.as_view(), name="publicfeed-list-query-search"),
     path("plugins/<int:pk>/instances/", views.PluginInstanceList.as_view(), name="plugininstance-list"),

@@ -71,8 +71,8 @@ class FeedDetail(CJViewMixin, generics.RetrieveUpdateDestroyAPIView):
         feed = self.get_object()
         serializer = self.get_serializer(feed, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        changes = {k: v for k, v in serializer.validated_data.items() if k in ("name", "public")}
-        Feed.objects.filter(id=feed.id).update(**changes)
+        data = serializer.validated_data
+        instances.feed_update(feed=feed, name=data.get("name"), public=data.get("public"))
         return Response(self.get_serializer(self.get_object()).data)
 
     def destroy(self, request: Any, *args: Any, **kwargs: Any) -> Response:

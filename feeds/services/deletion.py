@@ -7,26 +7,25 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from cube.storage import get_storage
 from plugins.models import PluginType
-from uploads.models import ChrisFile, ChrisFolder, ChrisLinkFile, DeletionStatus
+from uploads.models import ChrisFolder, DeletionStatus
 
 from ..models import Feed, PluginInstance
 from .instances import descendant_ids, instance_cancel
 
 
 def delete_tree(path: str) -> None:
-    """Every stored object and registry row at or below path."""
-    get_storage().delete_prefix(path)
-    below = Q(path=path) | Q(path__startswith=path + "/")
-    with transaction.atomic():
-        ChrisFile.objects.filter(fname__startswith=path + "/").delete()
-        ChrisLinkFile.objects.filter(fname__startswith=path + "/").delete()
-        ChrisFolder.objects.filter(below).delete()
+    """Every stored object and registry row at or below path (and the PUBLIC/SHARED links into it)."""
+    from uploads.deletion import folder_delete
+
+    folder = ChrisFolder.objects.filter(path=path).first()
+    if folder is None:
+        return
+    ChrisFolder.objects.filter(pk=folder.pk).update(deletion_status=DeletionStatus.PENDING)
+    folder_delete(folder_id=folder.pk)
 
 
 def _pending() -> dict[str, Any]:

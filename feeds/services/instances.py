@@ -179,3 +179,21 @@ def instance_cancel(*, instance: PluginInstance, reason: str = "Cancelled by the
 
 def feed_active_instances(feed: Feed) -> Any:
     return PluginInstance.objects.filter(Q(feed=feed) & Q(status__in=ACTIVE))
+
+
+def feed_update(*, feed: Feed, name: str | None = None, public: bool | None = None) -> Feed:
+    """Rename and/or publish a feed. Publishing publishes its folder, so every output beneath it is readable
+    anonymously (and a PUBLIC/ link file appears, as in CUBE)."""
+    from uploads.services import folder_set_public
+
+    with transaction.atomic():
+        changes: dict[str, Any] = {}
+        if name is not None:
+            changes["name"] = name
+        if public is not None and public != feed.public:
+            changes["public"] = public
+            if feed.folder is not None:
+                folder_set_public(folder=feed.folder, public=public)
+        if changes:
+            Feed.objects.filter(id=feed.id).update(modification_date=timezone.now(), **changes)
+    return feed

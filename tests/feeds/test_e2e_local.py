@@ -26,6 +26,9 @@ class Client:
     def put(self, path: str, body: Any) -> requests.Response:
         return requests.put(self._url(path), json=body, headers=self.headers, timeout=30)
 
+    def delete(self, path: str) -> requests.Response:
+        return requests.delete(self._url(path), headers=self.headers, timeout=30)
+
     def _url(self, path: str) -> str:
         return path if path.startswith("http") else self.base + path
 
@@ -149,3 +152,57 @@ def test_bad_inputs_are_400(server: Any) -> None:
     anon = requests.post(f"{base}/api/v1/plugins/{dircopy}/instances/", json={"dir": "home/alice/uploads"},
                          headers=JSON, timeout=30)
     assert anon.status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_feed_files_both_generations_public_and_delete(server: Any, storage_root: str) -> None:
+    import os
+
+    from django.contrib.auth.models import User
+
+    from uploads.models import ChrisFile, ChrisFolder
+    from uploads.services import file_store
+
+    base = server.url
+    c = sign_up(base, "alice")
+    alice = User.objects.get(username="alice")
+    payload = os.urandom(300_000)
+    file_store(owner=alice, path="home/alice/uploads/x/scan.dcm", chunks=[payload])
+    r = c.post(f"/api/v1/plugins/{plugin_id(c, 'pl-dircopy')}/instances/", {"dir": "home/alice/uploads/x"})
+    fs = wait_status(c, r.json()["url"], {"finishedSuccessfully", "finishedWithError"})
+    assert fs["status"] == "finishedSuccessfully"
+    feed = c.get(fs["feed"]).json()
+    # Classic: the feed's and the instance's files, with file_resource downloading the bytes.
+    classic = c.get(feed["files"]).json()["results"]
+    assert [f["fname"] for f in classic] == [f"alice/feeds/feed_{feed['id']}/pl-dircopy_{fs['id']}/data/"
+                                             "home_alice_uploads_x/scan.dcm"]
+    assert classic[0]["feed_id"] == feed["id"] and classic[0]["plugin_inst_id"] == fs["id"]
+    assert c.get(fs["files"]).json()["count"] == 1
+    assert c.get("/api/v1/files/").json()["count"] == 1
+    got = requests.get(classic[0]["file_resource"], headers={**c.headers, "Accept": "application/octet-stream"},
+                       timeout=30)
+    assert got.status_code == 200 and got.content == payload
+    # Current: output_folder in the file browser → files → file_resource.
+    folder = c.get(fs["output_folder"]).json()
+    assert folder["path"] == fs["output_path"]
+    # Another user sees nothing until the feed is public; then anyone can read, nobody else can write.
+    other = sign_up(base, "bobby")
+    assert other.get(fs["url"]).status_code == 404
+    assert requests.get(classic[0]["file_resource"], timeout=30).status_code in (401, 403, 404)
+    r = c.put(feed["url"], {"public": True, "name": "shared scan"})
+    assert r.status_code == 200 and r.json()["public"] is True and r.json()["name"] == "shared scan"
+    assert requests.get(classic[0]["file_resource"], timeout=30).content == payload
+    anon_public = requests.get(f"{base}/api/v1/publicfeeds/", headers=JSON, timeout=30).json()
+    assert [f["id"] for f in anon_public["results"]] == [feed["id"]]
+    assert other.put(feed["url"], {"name": "mine"}).status_code == 403
+    assert other.delete(feed["url"]).status_code == 403
+    r = c.delete(feed["url"])
+    assert r.status_code == 202
+    deadline = time.monotonic() + 30
+    while c.get(feed["url"]).status_code != 404:
+        assert time.monotonic() < deadline, "feed not deleted"
+        time.sleep(0.1)
+    prefix = f"home/alice/feeds/feed_{feed['id']}"
+    assert not ChrisFile.objects.filter(fname__startswith=prefix).exists()
+    assert not ChrisFolder.objects.filter(path__startswith=prefix).exists()
+    assert not os.path.exists(os.path.join(storage_root, *prefix.split("/")))

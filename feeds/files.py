@@ -1,0 +1,120 @@
+"""Feed files for the classic client generation: ``/api/v1/<feed>/files/``,
+``/api/v1/plugins/instances/<id>/files/`` and ``/api/v1/files/`` with ``fname``, ``feed_id``,
+``plugin_inst_id`` and a ``file_resource`` link. They are the same registry rows the file browser shows
+(the current generation reaches them through the instance's ``output_folder``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rest_framework import generics, serializers
+
+from cube.api.fields import CachedFieldsMixin, ItemLinkField
+from cube.api.views import CJViewMixin
+from uploads.models import ChrisFile
+from uploads.selectors import access_file_by_id
+from uploads.serializers import FileLinkField, classic_fname
+from uploads.views.common import DownloadView
+
+from . import selectors
+
+# home/<owner>/feeds/feed_<F>/.../<plugin>_<I>/data/...: the feed and the run that produced the file.
+OUTPUT_RE = re.compile(r"^home/[^/]+/feeds/feed_(?P<feed>\d+)/(?:.*/)?[^/]+_(?P<inst>\d+)/data/")
+
+
+def _ids(fname: str) -> tuple[int | None, int | None]:
+    m = OUTPUT_RE.match(fname)
+    return (int(m["feed"]), int(m["inst"])) if m else (None, None)
+
+
+class _IdLink(ItemLinkField):
+    def __init__(self, view_name: str, which: int, **kwargs: Any) -> None:
+        self.view_name, self.which = view_name, which
+        super().__init__(**kwargs)
+
+    def to_representation(self, obj: ChrisFile) -> str | None:
+        from rest_framework.reverse import reverse
+
+        pk = _ids(obj.fname)[self.which]
+        return None if pk is None else reverse(self.view_name, kwargs={"pk": pk}, request=self.context.get("request"))
+
+
+class FeedFileSerializer(CachedFieldsMixin, serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="feedfile-detail")
+    fname = serializers.SerializerMethodField()
+    fsize = serializers.IntegerField(source="size", read_only=True)
+    feed_id = serializers.SerializerMethodField()
+    plugin_inst_id = serializers.SerializerMethodField()
+    file_resource = FileLinkField("feedfile-resource")
+    feed = _IdLink("feed-detail", 0)
+    plugin_inst = _IdLink("plugininstance-detail", 1)
+
+    class Meta:
+        model = ChrisFile
+        fields = ("url", "id", "creation_date", "fname", "fsize", "size", "feed_id", "plugin_inst_id",
+                  "file_resource", "feed", "plugin_inst")
+
+    def get_fname(self, obj: ChrisFile) -> str:
+        return classic_fname(obj.fname)
+
+    def get_feed_id(self, obj: ChrisFile) -> int | None:
+        return _ids(obj.fname)[0]
+
+    def get_plugin_inst_id(self, obj: ChrisFile) -> int | None:
+        return _ids(obj.fname)[1]
+
+
+def _files_under(path: str) -> Any:
+    return ChrisFile.objects.filter(fname__startswith=path + "/").order_by("id")
+
+
+class FeedFileList(CJViewMixin, generics.ListAPIView):
+    serializer_class = FeedFileSerializer
+    cj_links = {"feed": ("feed-detail", {"pk": "pk"})}
+
+    def get_queryset(self) -> Any:
+        feed = selectors.access_feed_by_id(self.request.user, self.kwargs["pk"])
+        return _files_under(feed.folder.path) if feed.folder else ChrisFile.objects.none()
+
+
+class PluginInstanceFileList(CJViewMixin, generics.ListAPIView):
+    serializer_class = FeedFileSerializer
+    cj_links = {"plugin_inst": ("plugininstance-detail", {"pk": "pk"})}
+
+    def get_queryset(self) -> Any:
+        inst = selectors.access_instance_by_id(self.request.user, self.kwargs["pk"])
+        return _files_under(inst.output_folder.path) if inst.output_folder else ChrisFile.objects.none()
+
+
+class AllFeedFileList(CJViewMixin, generics.ListAPIView):
+    """Every output of your feeds (classic root link ``files``)."""
+
+    serializer_class = FeedFileSerializer
+
+    def get_queryset(self) -> Any:
+        user = self.request.user
+        if not user.is_authenticated:
+            return ChrisFile.objects.none()
+        return _files_under(f"home/{user.username}/feeds")
+
+
+def _feed_file(user: Any, pk: Any) -> ChrisFile:
+    from django.http import Http404
+
+    file = access_file_by_id(user, pk)
+    if _ids(file.fname)[0] is None:
+        raise Http404("Not found.")  # not a feed output: it has its own URL in the file browser
+    return file
+
+
+class FeedFileDetail(CJViewMixin, generics.RetrieveAPIView):
+    serializer_class = FeedFileSerializer
+
+    def get_object(self) -> ChrisFile:
+        return _feed_file(self.request.user, self.kwargs["pk"])
+
+
+class FeedFileResource(DownloadView):
+    def get_object(self) -> ChrisFile:
+        return _feed_file(self.request.user, self.kwargs["pk"])
