@@ -78,9 +78,17 @@ class FeedFileList(CJViewMixin, generics.ListAPIView):
         return _files_under(feed.folder.path) if feed.folder else ChrisFile.objects.none()
 
 
+def _instance_feed_link(view: Any) -> str:
+    """The feed of the run whose files are listed: the classic client's PluginInstanceFileList.getFeed()."""
+    from rest_framework.reverse import reverse
+
+    inst = selectors.access_instance_by_id(view.request.user, view.kwargs["pk"])
+    return reverse("feed-detail", kwargs={"pk": inst.feed_id}, request=view.request)
+
+
 class PluginInstanceFileList(CJViewMixin, generics.ListAPIView):
     serializer_class = FeedFileSerializer
-    cj_links = {"plugin_inst": ("plugininstance-detail", {"pk": "pk"})}
+    cj_links = {"plugin_inst": ("plugininstance-detail", {"pk": "pk"}), "feed": _instance_feed_link}
 
     def get_queryset(self) -> Any:
         inst = selectors.access_instance_by_id(self.request.user, self.kwargs["pk"])

@@ -121,6 +121,7 @@ class PluginInstanceList(CJViewMixin, generics.ListCreateAPIView):
 
 class AllPluginInstanceList(CJViewMixin, generics.ListAPIView):
     serializer_class = PluginInstanceSerializer
+    cj_links = {"plugins": "plugin-list"}  # @fnndsc/chrisapi's AllPluginInstanceList.getPlugins()
     cj_search = "allplugininstance-list-query-search"
 
     def get_queryset(self) -> Any:

@@ -19,7 +19,7 @@ from plugins.models import ComputeResource, Plugin, PluginType
 from uploads.services import folder_get_or_create
 
 from ..models import ACTIVE, Feed, PluginInstance, PluginInstanceParameter, Status
-from .params import validate_parameters
+from .params import check_topology, validate_parameters
 
 
 def transition(instance_id: int, frm: Iterable[str] | str, to: str, **fields: Any) -> bool:
@@ -88,6 +88,8 @@ def instance_create(*, user: Any, plugin: Plugin, data: Any) -> PluginInstance:
 
     previous = _previous(user, plugin, data.get("previous_id"))
     values = validate_parameters(user, plugin, data)
+    if plugin.meta.type == PluginType.TS:
+        check_topology(plugin, previous.id if previous else None, previous.feed_id if previous else None, values)
     cr = _compute_resource(plugin, data.get("compute_resource_name"))
     cpu = _limit(data, "cpu_limit", plugin.min_cpu_limit, plugin.max_cpu_limit, plugin.min_cpu_limit, parse_cpu)
     mem = _limit(data, "memory_limit", plugin.min_memory_limit, plugin.max_memory_limit, plugin.min_memory_limit,

@@ -46,16 +46,29 @@ def _boolean(value: Any) -> bool:
     raise ValueError
 
 
+def resolve_path(user: Any, raw: str) -> str:
+    """A path as the current generation names it. Classic clients send ``<user>/uploads/x``; the wiki-era
+    workflows send paths relative to the user's uploads (``/DICOM/dataset1``). Both map into home/<user>;
+    nothing can leave the tree (normalise refuses '..' and empty components)."""
+    try:
+        path = normalise(raw.strip().lstrip("/"))
+    except PathError as exc:
+        raise ValueError(str(exc)) from None
+    first = path.split("/", 1)[0]
+    if first in PATH_ROOTS or not user.is_authenticated:
+        return path
+    if first == user.username and "/" in path:
+        return f"home/{path}"
+    return f"home/{user.username}/uploads/{path}"
+
+
 def check_paths(user: Any, value: Any) -> str:
     """A comma-separated list of paths the user may read, each normalised; ValueError(msg) otherwise."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError("A path is required.")
     cleaned = []
     for raw in value.split(","):
-        try:
-            path = normalise(raw.strip())
-        except PathError as exc:
-            raise ValueError(str(exc)) from None
+        path = resolve_path(user, raw)
         parts = path.split("/")
         if len(parts) < 2 or parts[0] not in PATH_ROOTS:
             raise ValueError(f"'{raw.strip()}': paths must be inside home/, SERVICES/ or PIPELINES/.")
@@ -63,9 +76,39 @@ def check_paths(user: Any, value: Any) -> str:
             raise ValueError(f"'{path}': a whole home or feeds folder cannot be used as input.")
         if not selectors.can_read_path(user, path):
             # Same message whether it does not exist or is not yours: existence is not disclosed.
-            raise ValueError(f"'{path}' does not exist or you do not have permission to read it.")
+            raise ValueError(f"'{raw.strip()}' does not exist or you do not have permission to read it.")
         cleaned.append(path)
     return ",".join(cleaned)
+
+
+def check_topology(plugin: Plugin, previous_id: int | None, feed_id: int | None,
+                   values: list[tuple[PluginParameter, Any]]) -> None:
+    """A ts plugin's 'plugininstances' lists runs of the same feed, previous among them, and its
+    'filter' has at most one regex per listed run, each valid."""
+    from ..models import PluginInstance
+
+    given = {p.name: v for p, v in values}
+    raw_ids = str(given.get("plugininstances") or "").strip()
+    if raw_ids:
+        try:
+            ids = [int(x) for x in raw_ids.split(",")]
+        except ValueError:
+            raise ValidationError({"plugininstances": ["A comma-separated list of plugin instance ids."]}) from None
+        found = set(PluginInstance.objects.filter(id__in=ids, feed_id=feed_id).values_list("id", flat=True))
+        if missing := [i for i in ids if i not in found]:
+            raise ValidationError({"plugininstances": [f"Not plugin instances of this feed: {missing}."]})
+        if previous_id not in ids:
+            raise ValidationError({"plugininstances": ["The list must include previous_id."]})
+    else:
+        ids = [previous_id] if previous_id else []
+    regexes = [r for r in str(given.get("filter") or "").split(",")] if given.get("filter") else []
+    if len(regexes) > max(1, len(ids)):
+        raise ValidationError({"filter": ["At most one regular expression per listed plugin instance."]})
+    for regex in regexes:
+        try:
+            re.compile(regex.strip())
+        except re.error as exc:
+            raise ValidationError({"filter": [f"Invalid regular expression {regex!r}: {exc}"]}) from None
 
 
 def validate_parameters(user: Any, plugin: Plugin, data: Any) -> list[tuple[PluginParameter, Any]]:

@@ -206,3 +206,41 @@ def test_feed_files_both_generations_public_and_delete(server: Any, storage_root
     assert not ChrisFile.objects.filter(fname__startswith=prefix).exists()
     assert not ChrisFolder.objects.filter(path__startswith=prefix).exists()
     assert not os.path.exists(os.path.join(storage_root, *prefix.split("/")))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_topologicalcopy_joins_two_branches(server: Any) -> None:
+    from django.contrib.auth.models import User
+
+    from uploads.models import ChrisFile
+    from uploads.services import file_store
+
+    c = sign_up(server.url, "alice")
+    alice = User.objects.get(username="alice")
+    file_store(owner=alice, path="home/alice/uploads/in/a.txt", chunks=[b"a"])
+    file_store(owner=alice, path="home/alice/uploads/in/b.log", chunks=[b"b"])
+    fs = c.post(f"/api/v1/plugins/{plugin_id(c, 'pl-dircopy')}/instances/", {"dir": "home/alice/uploads/in"}).json()
+    ds = plugin_id(c, "pl-simpledsapp")
+    left = c.post(f"/api/v1/plugins/{ds}/instances/", {"previous_id": fs["id"], "prefix": "L_"}).json()
+    right = c.post(f"/api/v1/plugins/{ds}/instances/", {"previous_id": fs["id"], "prefix": "R_"}).json()
+    ts = plugin_id(c, "pl-topologicalcopy")
+    other_feed = c.post(f"/api/v1/plugins/{plugin_id(c, 'pl-dircopy')}/instances/",
+                        {"dir": "home/alice/uploads/in"}).json()
+    bad = c.post(f"/api/v1/plugins/{ts}/instances/",
+                 {"previous_id": left["id"], "plugininstances": f"{left['id']},{other_feed['id']}"})
+    assert bad.status_code == 400 and "plugininstances" in bad.json()
+    bad = c.post(f"/api/v1/plugins/{ts}/instances/",
+                 {"previous_id": left["id"], "plugininstances": f"{right['id']}"})
+    assert bad.status_code == 400 and "plugininstances" in bad.json()
+    bad = c.post(f"/api/v1/plugins/{ts}/instances/", {"previous_id": left["id"], "filter": "(unclosed"})
+    assert bad.status_code == 400 and "filter" in bad.json()
+    r = c.post(f"/api/v1/plugins/{ts}/instances/",
+               {"previous_id": left["id"], "plugininstances": f"{left['id']},{right['id']}",
+                "filter": r"\.txt$,\.log$", "groupByInstance": True})
+    assert r.status_code == 201, r.text
+    # It waits for both parents, then runs by itself.
+    done = wait_status(c, r.json()["url"], {"finishedSuccessfully", "finishedWithError", "cancelled"}, timeout=60)
+    assert done["status"] == "finishedSuccessfully", done
+    names = sorted(f.rsplit("/", 1)[-1] for f in ChrisFile.objects.filter(
+        fname__startswith=done["output_path"] + "/").values_list("fname", flat=True))
+    assert names == ["L_a.txt", "R_b.log"]
