@@ -65,9 +65,12 @@ def _create_folder_race_safe(path: str, parent: ChrisFolder | None, owner: Any) 
 
 def file_store(*, owner: Any, path: str, chunks: Iterable[bytes], public: bool = False) -> ChrisFile:
     """Stream bytes into storage at path and register the file. Raises FileExistsError if taken."""
-    if ChrisFile.objects.filter(fname=path).exists() or ChrisFolder.objects.filter(path=path).exists():
+    # One query answers both "is path a folder?" and "does its folder exist?" (the common case: yes).
+    parent_path = parent_of(path)
+    folders = {f.path: f for f in ChrisFolder.objects.filter(path__in=[path, parent_path])}
+    if path in folders or ChrisFile.objects.filter(fname=path).exists():
         raise FileExistsError(path)
-    folder = folder_get_or_create(path=parent_of(path), owner=owner)
+    folder = folders.get(parent_path) or folder_get_or_create(path=parent_path, owner=owner)
     storage = get_storage()
     stored = storage.save(path, chunks)
     try:

@@ -6,10 +6,13 @@ from typing import Any
 
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import views
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.settings import api_settings
 
+from cube.api.pagination import LimitOffsetPagination
 from uploads.downloads import file_response
 from uploads.paths import PathError, normalise
 from uploads.selectors import can_administer, check_create_path
@@ -69,6 +72,15 @@ def clean_or_400(raw: Any, name: str) -> str:
         raise ValidationError({name: [str(exc)]}) from None
 
 
+def schema_only(view: Any) -> bool:
+    """drf-spectacular instantiates views without a request's user or URL kwargs to describe them."""
+    return bool(getattr(view, "swagger_fake_view", False))
+
+
+BINARY_RESPONSE = extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY,
+                                           (206, "application/octet-stream"): OpenApiTypes.BINARY})
+
+
 class DownloadView(views.APIView):
     """GET → the object's bytes for any Accept; errors still in the client's media type.
 
@@ -82,8 +94,36 @@ class DownloadView(views.APIView):
     def get_object(self) -> Any:
         raise Http404("Not found.")
 
+    @BINARY_RESPONSE
     def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         return file_response(request, self.get_object(), as_attachment=self.as_attachment)
 
+    @BINARY_RESPONSE
     def head(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         return self.get(request, *args, **kwargs)
+
+
+class IdPagePagination(LimitOffsetPagination):
+    """Limit/offset as CUBE, but a deep page costs one index-only scan: the page's ids are found first
+    (skipping `offset` index entries, not `offset` joined rows), then only those rows are loaded."""
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any] | None:
+        self.request = request
+        self.limit = self.get_limit(request)
+        if self.limit is None:
+            return None
+        self.count = self.get_count(queryset)
+        self.offset = self.get_offset(request)
+        if self.count > self.limit and self.template is not None:
+            self.display_page_controls = True
+        if self.count == 0 or self.offset > self.count:
+            return []
+        ids = list(queryset.values_list("pk", flat=True)[self.offset:self.offset + self.limit])
+        rows = {row.pk: row for row in queryset.model.objects.filter(pk__in=ids).select_related(
+            *_related(queryset))}
+        return [rows[i] for i in ids if i in rows]
+
+
+def _related(queryset: Any) -> list[str]:
+    related = queryset.query.select_related
+    return list(related) if isinstance(related, dict) else []

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -32,12 +34,14 @@ from uploads.serializers import FileSerializer, FolderSerializer, LinkFileSerial
 
 from .common import (
     DownloadView,
+    IdPagePagination,
     as_bool,
     clean_or_400,
     creatable_path,
     field,
     protected_folder,
     require_admin,
+    schema_only,
 )
 
 READ_OR_AUTH_WRITE = (permissions.IsAuthenticatedOrReadOnly,)
@@ -128,6 +132,7 @@ class FolderDetail(CJViewMixin, generics.GenericAPIView):
 
 class _FolderContents(CJViewMixin, generics.ListAPIView):
     cj_links = {"folder": ("chrisfolder-detail", {"pk": "pk"})}
+    pagination_class = IdPagePagination
 
     def folder(self) -> ChrisFolder:
         return access_folder_by_id(self.request.user, self.kwargs["pk"])
@@ -137,6 +142,8 @@ class FolderChildList(_FolderContents):
     serializer_class = FolderSerializer
 
     def get_queryset(self) -> Any:
+        if schema_only(self):
+            return ChrisFolder.objects.none()
         return visible_children(self.request.user, self.folder())
 
 
@@ -144,6 +151,8 @@ class FolderFileList(_FolderContents):
     serializer_class = FileSerializer
 
     def get_queryset(self) -> Any:
+        if schema_only(self):
+            return ChrisFile.objects.none()
         return visible_files(self.request.user, self.folder())
 
 
@@ -151,6 +160,8 @@ class FolderLinkFileList(_FolderContents):
     serializer_class = LinkFileSerializer
 
     def get_queryset(self) -> Any:
+        if schema_only(self):
+            return ChrisLinkFile.objects.none()
         return visible_link_files(self.request.user, self.folder())
 
     def list(self, request: Any, *args: Any, **kwargs: Any) -> Response:
@@ -165,6 +176,7 @@ class FolderLinkFileList(_FolderContents):
 class FolderDownload(DownloadView):
     """The whole tree under a folder as one zip stream (stored entries, no temporary file)."""
 
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
     def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         folder = access_folder_by_id(request.user, self.kwargs["pk"])
         files, links = tree_objects(folder)

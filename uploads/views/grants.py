@@ -26,7 +26,7 @@ from uploads.models import (
 from uploads.selectors import access_file_by_id, access_folder_by_id, access_link_file_by_id
 from uploads.sharing import GrantExistsError, grant_create, grant_delete, grant_update
 
-from .common import require_admin
+from .common import require_admin, schema_only
 
 # URL prefix → (access selector, FK name on the grant, detail view of the object)
 KINDS: dict[str, tuple[Any, str, str]] = {
@@ -66,6 +66,8 @@ def make_grant_views(kind: str, grantee: str) -> tuple[Any, Any, Any]:
             return access(self.request.user, self.kwargs["pk"])
 
         def get_queryset(self) -> Any:
+            if schema_only(self):
+                return model.objects.none()
             return rows(self.target())
 
         def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:

@@ -10,11 +10,12 @@ from rest_framework.response import Response
 
 from cube.api.views import CJViewMixin
 from uploads.filters import DownloadTokenFilter
+from uploads.models import FileDownloadToken
 from uploads.selectors import visible_download_tokens
 from uploads.serializers import DownloadTokenSerializer
 from uploads.tokens import download_token_create
 
-from .common import Search
+from .common import Search, schema_only
 
 
 class DownloadTokenList(CJViewMixin, generics.ListAPIView):
@@ -23,6 +24,8 @@ class DownloadTokenList(CJViewMixin, generics.ListAPIView):
     cj_search = "filedownloadtoken-list-query-search"
 
     def get_queryset(self) -> Any:
+        if schema_only(self):
+            return FileDownloadToken.objects.none()
         return visible_download_tokens(self.request.user)
 
     def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:

@@ -18,7 +18,7 @@ from uploads.models import ChrisFile
 from uploads.selectors import WRITE, access_file_by_id, check_create_path, user_files
 from uploads.serializers import UploadedFileSerializer, UserFileSerializer
 
-from .common import DownloadView, Search, as_bool, creatable_path, field, require_admin
+from .common import DownloadView, IdPagePagination, Search, as_bool, creatable_path, field, require_admin, schema_only
 
 
 def home_file(user: Any, pk: Any, needed: str = "r") -> ChrisFile:
@@ -44,11 +44,14 @@ class UserFileList(CJViewMixin, generics.ListAPIView):
 
     serializer_class = UserFileSerializer
     permission_classes = (permissions.IsAuthenticated,)
+    pagination_class = IdPagePagination
     cj_search = "userfile-list-query-search"
     cj_template = ("upload_path", "fname")
     cj_links = {"user": lambda view: _user_link(view)}
 
     def get_queryset(self) -> Any:
+        if schema_only(self):
+            return ChrisFile.objects.none()
         return user_files(self.request.user)
 
     def resolve(self, raw: str) -> str:
