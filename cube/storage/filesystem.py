@@ -7,6 +7,7 @@ registering thousands of job outputs costs a few syscalls each, never a copy of 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -211,9 +212,17 @@ class FilesystemStorage(Storage):
         return self._walk(directory, clean_prefix(prefix))
 
     def _walk(self, directory: str, key_prefix: str) -> Iterator[str]:
+        entries: list[tuple[str, bool]] = []
         try:
             with os.scandir(directory) as it:
-                entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in it if not e.name.startswith(TMP_MARKER)]
+                for e in it:
+                    if e.name.startswith(TMP_MARKER):
+                        continue
+                    # Folders are walked only when real (a symlinked one could loop); files may be links.
+                    if e.is_dir(follow_symlinks=False):
+                        entries.append((e.name, True))
+                    elif e.is_file():
+                        entries.append((e.name, False))
         except (FileNotFoundError, NotADirectoryError):
             return  # removed while we walked: nothing left to list
         # Sorting a folder as 'name/' puts its keys exactly where a sort of full keys would (Swift's order).
@@ -231,7 +240,8 @@ class FilesystemStorage(Storage):
                 if entry.is_dir(follow_symlinks=False):
                     shutil.rmtree(entry.path, ignore_errors=True)
                 else:
-                    os.unlink(entry.path)
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
             return
         if os.path.isdir(directory):
             shutil.rmtree(directory, ignore_errors=True)

@@ -270,7 +270,8 @@ class SwiftStorage(Storage):
         except _SourceError:
             # The request was cut mid-body, so Swift stored nothing; the connection is not reusable.
             self._drop_conn()
-            assert body.error is not None
+            if body.error is None:  # cannot happen: _SourceError is only raised with the error kept
+                raise StorageError(f"upload of {key!r} aborted") from None
             raise body.error from None
         except _CannotResendError as exc:
             self._drop_conn()

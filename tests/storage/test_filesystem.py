@@ -51,6 +51,7 @@ def test_symlink_inside_the_root_is_followed(fs: FilesystemStorage) -> None:
     os.symlink(os.path.join(fs.root, "real"), os.path.join(fs.root, "alias"))
     assert b"".join(fs.open("alias/a")) == b"a"
     assert list(fs.ls("alias")) == ["alias/a"]  # keys keep the caller's spelling
+    assert list(fs.ls("")) == ["real/a"]  # a symlinked folder is not walked twice (nor in a loop)
 
 
 def test_copy_export_and_import_link_instead_of_copying(fs: FilesystemStorage, tmp_path: Path) -> None:

@@ -42,16 +42,17 @@ def swift_venv() -> Path:
     return cache_dir() / "swift-venv"
 
 
+def memory_tmp() -> str | None:
+    """A RAM-backed temp dir when the machine has one: on a busy disk the same test run is half as fast
+    and removing Swift's thousands of small files takes seconds instead of a tenth of one."""
+    shm = "/dev/shm"  # noqa: S108 - the standard Linux tmpfs, only used if present and writable
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 _SWIFT_CONF = """\
@@ -197,7 +198,7 @@ class SwiftAIO:
     def start(self, timeout: float = 60.0) -> SwiftAIO:
         self.check_installed()
         if not self._given_root:
-            self.root = Path(tempfile.mkdtemp(prefix="cube-swift-"))
+            self.root = Path(tempfile.mkdtemp(prefix="cube-swift-", dir=memory_tmp()))
         try:
             self._write_config()
             self._build_rings()
@@ -277,10 +278,10 @@ class SwiftAIO:
     def _spawn(self, name: str, argv: list[str]) -> None:
         if name in self.procs and self.procs[name].poll() is None:
             return
+        # Same process group as the test run: a run killed as a group (Ctrl-C, a CI timeout) takes its
+        # servers with it instead of leaving them to hold ports.
         with open(self.root / "log" / f"{name}.log", "ab") as log:
-            self.procs[name] = subprocess.Popen(
-                argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
-            )
+            self.procs[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
     def _terminate(self, name: str) -> None:
         proc = self.procs.pop(name, None)
@@ -289,15 +290,12 @@ class SwiftAIO:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             try:
-                proc.wait(timeout=10)
+                proc.wait(timeout=3)
             except subprocess.TimeoutExpired:
+                # Test data needs no graceful shutdown; a server still draining idle clients is killed.
                 proc.kill()
                 proc.wait(timeout=10)
-        # The port must be free again before a restart binds it (the kernel can lag the reaped process).
-        port = self.ports.get(name)
-        deadline = time.monotonic() + 10
-        while port and _port_open(port) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        # Reaped: the PID and its listening socket are gone (workers = 0, so no child holds the port).
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
