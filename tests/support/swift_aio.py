@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,6 +166,7 @@ class SwiftAIO:
         self.log_level = log_level
         self.ports: dict[str, int] = {}
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._lock = threading.Lock()
 
     @property
     def user(self) -> str:
@@ -202,8 +204,9 @@ class SwiftAIO:
         try:
             self._write_config()
             self._build_rings()
-            self._spawn("memcached", ["memcached", "-l", "127.0.0.1", "-p", str(self.ports["memcached"]),
-                                      "-U", "0", "-m", "64", "-u", "root" if os.geteuid() == 0 else str(os.getuid())])
+            memcached = ["memcached", "-l", "127.0.0.1", "-p", str(self.ports["memcached"]), "-U", "0", "-m", "64"]
+            # memcached refuses to run as root unless told to.
+            self._spawn("memcached", memcached + (["-u", "root"] if os.geteuid() == 0 else []))
             for kind in SERVERS:
                 self._spawn_server(kind)
             self.start_proxy(timeout=timeout)
@@ -276,6 +279,10 @@ class SwiftAIO:
         self._spawn(kind, [str(self.venv / "bin" / f"swift-{kind}-server"), str(conf), "-v"])
 
     def _spawn(self, name: str, argv: list[str]) -> None:
+        with self._lock:  # tests restart the proxy from a second thread
+            self._spawn_locked(name, argv)
+
+    def _spawn_locked(self, name: str, argv: list[str]) -> None:
         if name in self.procs and self.procs[name].poll() is None:
             return
         # Same process group as the test run: a run killed as a group (Ctrl-C, a CI timeout) takes its
@@ -337,7 +344,7 @@ class SwiftAIO:
 
 def require_service(reason: str) -> NoReturn:
     """A missing service fails the run under CI=true (where it must exist) and skips it elsewhere."""
-    if os.environ.get("CI") == "true":
+    if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI=true but {reason}")
     pytest.skip(reason)
 
