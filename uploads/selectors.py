@@ -113,38 +113,33 @@ def _require(level: str | None, needed: str, found: bool = True) -> None:
     raise PermissionDenied("You do not have permission to change this.")
 
 
-def access_folder_by_id(user: Any, folder_id: Any, needed: str = READ) -> ChrisFolder:
+def _get_or_404(model: Any, field: str, value: Any) -> Any:
     try:
-        folder = ChrisFolder.objects.select_related("owner").get(pk=int(folder_id))
-    except (ChrisFolder.DoesNotExist, TypeError, ValueError):
+        return model.objects.select_related("owner").get(**{field: int(value) if field == "pk" else value})
+    except (model.DoesNotExist, TypeError, ValueError):
         raise Http404("Not found.") from None
+
+
+def access_folder_by_id(user: Any, folder_id: Any, needed: str = READ) -> ChrisFolder:
+    folder = _get_or_404(ChrisFolder, "pk", folder_id)
     _require(folder_level(user, folder), needed)
     return folder
 
 
 def access_folder_by_path(user: Any, path: str, needed: str = READ) -> ChrisFolder:
-    try:
-        folder = ChrisFolder.objects.select_related("owner").get(path=path)
-    except ChrisFolder.DoesNotExist:
-        raise Http404("Not found.") from None
+    folder = _get_or_404(ChrisFolder, "path", path)
     _require(folder_level(user, folder), needed)
     return folder
 
 
 def access_file_by_id(user: Any, file_id: Any, needed: str = READ) -> ChrisFile:
-    try:
-        file = ChrisFile.objects.select_related("owner").get(pk=int(file_id))
-    except (ChrisFile.DoesNotExist, TypeError, ValueError):
-        raise Http404("Not found.") from None
+    file = _get_or_404(ChrisFile, "pk", file_id)
     _require(file_level(user, file), needed)
     return file
 
 
 def access_link_file_by_id(user: Any, link_id: Any, needed: str = READ) -> ChrisLinkFile:
-    try:
-        link = ChrisLinkFile.objects.select_related("owner").get(pk=int(link_id))
-    except (ChrisLinkFile.DoesNotExist, TypeError, ValueError):
-        raise Http404("Not found.") from None
+    link = _get_or_404(ChrisLinkFile, "pk", link_id)
     _require(file_level(user, link), needed)
     return link
 

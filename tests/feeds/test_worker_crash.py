@@ -101,6 +101,18 @@ def _run_sleeper(seconds: str) -> Any:
                            data={"previous_id": fs.id, "sleepLength": seconds})
 
 
+def _start_then_kill_worker(crashable: Any, sleep_seconds: str) -> Any:
+    """A worker process starts a sleeping run; the worker is SIGKILLed once the run has started."""
+    from feeds.models import PluginInstance
+
+    worker = crashable()
+    ds = _run_sleeper(sleep_seconds)
+    _wait(lambda: PluginInstance.objects.get(id=ds.id).status == "started", 30, "the job to start")
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait()
+    return ds
+
+
 def _age_heartbeat(instance_id: int) -> None:
     from django.utils import timezone
 
@@ -115,11 +127,7 @@ def test_job_survives_its_worker_being_killed(crashable: Any) -> None:
     from feeds.models import PluginInstance
     from feeds.services.jobs import reconcile
 
-    worker = crashable()
-    ds = _run_sleeper("4")
-    _wait(lambda: PluginInstance.objects.get(id=ds.id).status == "started", 30, "the job to start")
-    os.killpg(worker.pid, signal.SIGKILL)
-    worker.wait()
+    ds = _start_then_kill_worker(crashable, "4")
     _age_heartbeat(ds.id)
     crashable()
     assert reconcile() == 1
@@ -131,11 +139,7 @@ def test_job_whose_process_died_with_the_worker_ends_with_a_reason(crashable: An
     from feeds.models import PluginInstance
     from feeds.services.jobs import job_id, reconcile
 
-    worker = crashable()
-    ds = _run_sleeper("60")
-    _wait(lambda: PluginInstance.objects.get(id=ds.id).status == "started", 30, "the job to start")
-    os.killpg(worker.pid, signal.SIGKILL)
-    worker.wait()
+    ds = _start_then_kill_worker(crashable, "60")
     # The machine "crashed": the job's own process group dies too.
     from django.conf import settings
 
