@@ -111,3 +111,7 @@ def container_engine() -> Iterator[tuple[str, str]]:
         yield service.docker_base_url, image
     finally:
         service.stop()
+
+
+# One Swift all-in-one per test session, shared by every package that needs it.
+from tests.support.swift_aio import swift_aio  # noqa: E402,F401

@@ -11,7 +11,7 @@ import pytest
 
 from cube.storage.base import Storage
 from cube.storage.filesystem import FilesystemStorage
-from tests.support.swift_aio import SwiftAIO, swift_aio  # noqa: F401 - the session fixture
+from tests.support.swift_aio import SwiftAIO
 
 BACKENDS = ["filesystem", "swift"]
 
