@@ -81,7 +81,38 @@ class FileLinkField(ItemLinkField):
         return f"{head}{obj.pk}{tail.replace(_NAME, quote(_basename(obj), safe=_SAFE))}"
 
 
-class _FileFields(CachedFieldsMixin, serializers.ModelSerializer):
+class FastRepresentationMixin:
+    """Represents objects without DRF's per-field machinery: each readable field becomes one small getter,
+    planned once per serializer instance (a list's child serializes a whole page). Same output as DRF:
+    None stays None, links and method fields get the object, others the attribute at their source."""
+
+    _readable_fields: Any
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        plan = self.__dict__.get("_cube_plan")
+        if plan is None:
+            plan = [(field.field_name, _getter(field)) for field in self._readable_fields]
+            self.__dict__["_cube_plan"] = plan
+        return {name: get(instance) for name, get in plan}
+
+
+def _getter(field: serializers.Field) -> Any:
+    convert = field.to_representation
+    if isinstance(field, (ItemLinkField, serializers.SerializerMethodField)) or field.source == "*":
+        return convert
+    attrs = tuple(field.source_attrs)
+
+    def get(obj: Any) -> Any:
+        for attr in attrs:
+            obj = getattr(obj, attr)
+            if obj is None:
+                return None
+        return convert(obj)
+
+    return get
+
+
+class _FileFields(FastRepresentationMixin, CachedFieldsMixin, serializers.ModelSerializer):
     fsize = serializers.IntegerField(source="size", read_only=True)
     owner_username = serializers.CharField(source="owner.username", read_only=True)
     parent_folder = PkLinkField("chrisfolder-detail", "parent_folder_id")
@@ -157,7 +188,7 @@ def link_targets(links: list[ChrisLinkFile]) -> dict[str, dict[str, int]]:
     }
 
 
-class LinkFileSerializer(CachedFieldsMixin, serializers.ModelSerializer):
+class LinkFileSerializer(FastRepresentationMixin, CachedFieldsMixin, serializers.ModelSerializer):
     url = PkLinkField("chrislinkfile-detail")
     fsize = serializers.SerializerMethodField()
     owner_username = serializers.CharField(source="owner.username", read_only=True)
@@ -179,7 +210,7 @@ class LinkFileSerializer(CachedFieldsMixin, serializers.ModelSerializer):
         return len(obj.path.encode())  # the object's content is the target path
 
 
-class FolderSerializer(CachedFieldsMixin, serializers.ModelSerializer):
+class FolderSerializer(FastRepresentationMixin, CachedFieldsMixin, serializers.ModelSerializer):
     url = PkLinkField("chrisfolder-detail")
     owner_username = serializers.CharField(source="owner.username", read_only=True)
     parent = PkLinkField("chrisfolder-detail", "parent_id")

@@ -89,6 +89,18 @@ class GunicornServer:
         """The largest peak resident set of any worker (VmHWM): what one request could make a worker hold."""
         return max((_status_kib(pid, "VmHWM") for pid in self.worker_pids()), default=0)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the master and its workers have used so far."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in ([self.proc.pid] if self.proc else []) + self.worker_pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
+
     def stop(self) -> None:
         if self.proc is None:
             return
