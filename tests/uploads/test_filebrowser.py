@@ -255,7 +255,10 @@ def test_file_and_link_file_detail_moves_and_deletes(actors):
                   HTTP_ACCEPT=JSON)
     assert r.status_code == 200 and json_of(r)["fname"] == "home/alice/uploads/pub.chrislink"
     assert stored_bytes("home/alice/uploads/pub.chrislink") == b"PUBLIC"
-    assert alice.put(lurl, {"new_link_file_path": "home/alice/uploads/nolink"}, format="json").status_code == 400
+    for bad in ("home/alice/uploads/nolink", "home/alice/uploads/.chrislink", "home/bob/x.chrislink", "../x.chrislink"):
+        assert alice.put(lurl, {"new_link_file_path": bad}, format="json").status_code == 400, bad
+    r = alice.put(lurl, {"new_link_file_path": "/home/alice/uploads/pub.chrislink/"}, format="json")
+    assert r.status_code == 400  # absolute
     alice.put(lurl, {"new_link_file_path": "home/alice/public.chrislink"}, format="json")
     assert alice.delete(lurl).status_code == 400  # a user's own public.chrislink stays
     assert alice.delete(url).status_code == 204

@@ -213,9 +213,10 @@ class FileDetail(CJViewMixin, generics.GenericAPIView):
         raw_path, public = field(request, self.path_field), field(request, "public")
         if public is not None:
             require_admin(request.user, obj)
-        if raw_path is not None and clean_or_400(raw_path, self.path_field) != obj.fname:
-            self.check_new_path(clean_or_400(raw_path, self.path_field))
-            new = self._creatable(request.user, raw_path)
+        cleaned = clean_or_400(raw_path, self.path_field) if raw_path is not None else None
+        if cleaned is not None and cleaned != obj.fname:
+            self.check_new_path(cleaned)
+            new = self._creatable(request.user, cleaned)
             try:
                 services.file_move(file=obj, new_path=new)
             except FileExistsError:
@@ -252,13 +253,12 @@ class LinkFileDetail(FileDetail):
     access: Any = staticmethod(access_link_file_by_id)
 
     def check_new_path(self, path: str) -> None:
-        if not path.endswith(LINK_SUFFIX):
+        if not path.endswith(LINK_SUFFIX) or path.rsplit("/", 1)[-1] == LINK_SUFFIX:
             raise ValidationError({self.path_field: [f"Invalid path. A link file name must end in {LINK_SUFFIX}."]})
 
-    def _creatable(self, user: Any, raw: Any) -> str:
+    def _creatable(self, user: Any, cleaned: str) -> str:
         # check_user_path refuses .chrislink names (users may not upload them): check the name without it.
-        base = creatable_path(user, str(raw).strip()[: -len(LINK_SUFFIX)], self.path_field)
-        return base + LINK_SUFFIX
+        return creatable_path(user, cleaned[: -len(LINK_SUFFIX)], self.path_field) + LINK_SUFFIX
 
     def check_deletable(self, obj: ChrisLinkFile) -> None:
         parts = obj.fname.split("/")
