@@ -175,9 +175,11 @@ def main() -> int:
                     med = statistics.median(ts)
                     print(f"  {name:24s} {count / best[name]:7.1f} inst/s {size / 1e6 / best[name]:7.1f} MB/s"
                           f"   (median {count / med:7.1f} inst/s)")
-                ref = max(count / best[n] for n in best if n.startswith("storescp"))
-                ours_best = max(count / best[n] for n in best if n.startswith("ours"))
-                print(f"  ratio ours/storescp (best of each): {ours_best / ref:.2f}")
+                medians = {name: statistics.median(ts) for name, ts in times.items()}
+                for label_, pick in (("best", best), ("median", medians)):
+                    ref = max(count / pick[n] for n in pick if n.startswith("storescp"))
+                    mine = max(count / pick[n] for n in pick if n.startswith("ours"))
+                    print(f"  ratio ours/storescp ({label_} of each): {mine / ref:.2f}")
     finally:
         for receiver in receivers:
             receiver.stop()

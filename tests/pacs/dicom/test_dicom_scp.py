@@ -48,9 +48,10 @@ def _wait(predicate, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-
 
 
 def test_echo_our_scp(scp: StorageSCP) -> None:
-    result = echo(_node(scp))
-    assert result.ok, result.message
-    assert result.rtt_ms < 30
+    results = [echo(_node(scp)) for _ in range(5)]
+    assert all(r.ok for r in results), results
+    # Best of five: a loaded machine can stall one exchange; Nagle would stall every one by ~40 ms.
+    assert min(r.rtt_ms for r in results) < 30, results
 
 
 def test_store_writes_files_as_received(scp: StorageSCP, tmp_path: Path) -> None:
