@@ -77,7 +77,7 @@ class StorageSCP:
         self._server: ThreadedAssociationServer = make_server(ae, (bind, port), ae_title, handlers)
         self.host, self.port = self._server.server_address[:2]
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"StorageSCP@{self.port}", daemon=True
+            target=self._server.serve_forever, args=(0.1,), name=f"StorageSCP@{self.port}", daemon=True
         )
         self._thread.start()
         log.info("storage SCP %s listening on %s:%s", ae_title, self.host, self.port)
