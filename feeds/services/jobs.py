@@ -54,21 +54,20 @@ def job_dirs(instance: PluginInstance) -> tuple[str, str]:
     return os.path.join(base, "incoming"), os.path.join(base, "outgoing")
 
 
-def _entrypoint(instance: PluginInstance, runner: Runner) -> tuple[list[str], dict[str, str]]:
+def _entrypoint(instance: PluginInstance, runner: Runner) -> list[str]:
+    """``execshell selfpath/selfexec``, as every ChRIS engine starts a plugin; our own plugins under the
+    local runner run straight from the source tree instead of an installed copy."""
     plugin = instance.plugin
     from cube.runners.local import LocalRunner
 
     if isinstance(runner, LocalRunner):
-        from plugins.builtin import REGISTRY
+        import plugins.builtin as builtin_pkg
 
-        builtin = REGISTRY.get(plugin.meta.name)
+        builtin = builtin_pkg.REGISTRY.get(plugin.meta.name)
         if builtin is not None and builtin.selfexec == plugin.selfexec:
-            # Our own plugins run from the source tree: the script file, so no PYTHONPATH is needed.
-            module_file = sys.modules[__name__].__file__ or ""
-            repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(module_file))))
-            script = os.path.join(repo, *builtin.module.split(".")) + ".py"
-            return [sys.executable, script], {}
-    return [plugin.execshell, os.path.join(plugin.selfpath, plugin.selfexec)], {}
+            script = os.path.join(os.path.dirname(builtin_pkg.__file__), builtin.module.rsplit(".", 1)[-1] + ".py")
+            return [sys.executable, script]
+    return [plugin.execshell, os.path.join(plugin.selfpath, plugin.selfexec)]
 
 
 def _materialise_inputs(instance: PluginInstance, incoming: str) -> None:
@@ -115,18 +114,18 @@ def _export_file(key: str, target_dir: str) -> None:
 
 def build_spec(instance: PluginInstance, runner: Runner) -> JobSpec:
     incoming, outgoing = job_dirs(instance)
-    entrypoint, extra_env = _entrypoint(instance, runner)
+    entrypoint = _entrypoint(instance, runner)
     values = [(row.plugin_param, row.value) for row in
               PluginInstanceParameter.objects.filter(plugin_inst=instance).select_related("plugin_param")]
     jid = job_id(instance)
+    prefix = jid[: -len(str(instance.id))]
     env = {
         "CHRIS_JID": jid,
         "CHRIS_PLG_INST_ID": str(instance.id),
         "CHRIS_USER_USERNAME": instance.owner.username,
         "CHRIS_USER_EMAIL": instance.owner.email,
         "CHRIS_PREV_PLG_INST_ID": str(instance.previous_id or ""),
-        "CHRIS_PREV_JID": f"{jid[: -len(str(instance.id))]}{instance.previous_id}" if instance.previous_id else "",
-        **extra_env,
+        "CHRIS_PREV_JID": f"{prefix}{instance.previous_id}" if instance.previous_id else "",
     }
     from ..jobtokens import job_token
 
@@ -164,7 +163,9 @@ def run_job(instance_id: int) -> None:
             _materialise_inputs(instance, incoming)
             os.makedirs(outgoing, exist_ok=True)
             spec = build_spec(instance, runner)
-            runner.submit(spec)
+            # A task redelivered after its worker died may find the job already submitted: follow it.
+            if runner.status(spec.job_id).state == JobState.UNKNOWN:
+                runner.submit(spec)
         except (RunnerError, OSError) as exc:
             log.warning("instance %s could not start: %s", instance_id, exc)
             if transition(instance_id, Status.SCHEDULED, Status.FAILED, error_code="CODE01",
@@ -315,9 +316,12 @@ def reconcile() -> int:
     lost = timezone.now() - timedelta(seconds=60)
     for instance_id in PluginInstance.objects.filter(status=Status.SCHEDULED,
                                                      modification_date__lt=lost).values_list("id", flat=True):
-        from ..tasks import run_job_task
+        # Touch it while claiming, so a job still waiting in a busy queue is re-sent once a minute at most.
+        if PluginInstance.objects.filter(id=instance_id, status=Status.SCHEDULED, modification_date__lt=lost).update(
+                modification_date=timezone.now()):
+            from ..tasks import run_job_task
 
-        run_job_task.apply_async(args=[instance_id], queue=settings.CUBE_QUEUE_JOBS)
-        handled += 1
+            run_job_task.apply_async(args=[instance_id], queue=settings.CUBE_QUEUE_JOBS)
+            handled += 1
     return handled
 
