@@ -22,7 +22,8 @@ from rest_framework.exceptions import ParseError, ValidationError
 from .models import ChrisFile
 from .multipart import MultipartError, MultipartReader, boundary_of
 from .paths import PathError
-from .services import file_store
+from .selectors import Target
+from .services import file_store_in
 
 FILE_FIELD = "fname"
 PATH_FIELD = "upload_path"
@@ -35,10 +36,15 @@ def _spooled_chunks(fh: IO[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
-def _store(owner: Any, raw_path: str, resolve: Callable[[str], str], chunks: Any, reader: Any = None) -> ChrisFile:
+Resolver = Callable[[str], Target]
+
+
+def _store(owner: Any, raw_path: str, resolve: Resolver, chunks: Any, reader: Any = None) -> ChrisFile:
     try:
-        path = resolve(raw_path)
-        return file_store(owner=owner, path=path, chunks=chunks)
+        target = resolve(raw_path)
+        if target.is_folder:
+            raise FileExistsError(target.path)
+        return file_store_in(folder=target.folder, owner=owner, path=target.path, chunks=chunks)
     except PathError as exc:
         if reader is not None:
             reader.drain()
@@ -49,9 +55,9 @@ def _store(owner: Any, raw_path: str, resolve: Callable[[str], str], chunks: Any
         raise ValidationError({PATH_FIELD: [f"A file or folder already exists at '{raw_path}'."]}) from None
 
 
-def receive_upload(request: Any, *, owner: Any, resolve: Callable[[str], str]) -> ChrisFile:
-    """Store the uploaded ``fname`` at ``resolve(upload_path)`` and register it. ``resolve`` returns the
-    storage path or raises PathError (a 400 naming upload_path)."""
+def receive_upload(request: Any, *, owner: Any, resolve: Resolver) -> ChrisFile:
+    """Store the uploaded ``fname`` at the path ``resolve(upload_path)`` returns and register it. ``resolve``
+    returns the checked Target (selectors.creation_target), or raises PathError (a 400 naming upload_path)."""
     django_request = getattr(request, "_request", request)
     if getattr(django_request, "_read_started", False) and hasattr(django_request, "_files"):
         return _receive_parsed(django_request, owner=owner, resolve=resolve)
@@ -93,7 +99,7 @@ def receive_upload(request: Any, *, owner: Any, resolve: Callable[[str], str]) -
             spool.close()
 
 
-def _receive_parsed(django_request: Any, *, owner: Any, resolve: Callable[[str], str]) -> ChrisFile:
+def _receive_parsed(django_request: Any, *, owner: Any, resolve: Resolver) -> ChrisFile:
     """Something (CSRF checking of a session-authenticated POST) already had Django parse the body."""
     upload = django_request.FILES.get(FILE_FIELD)
     raw_path = django_request.POST.get(PATH_FIELD)

@@ -13,6 +13,7 @@ Each decision is a bounded number of queries (about three), however deep the pat
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -198,23 +199,35 @@ def check_create_path(user: Any, path: str) -> str:
     the user write access (their own home, or a 'w' grant); missing folders are then created. Nothing
     may be created in a tree that is being deleted.
     """
+    return creation_target(user, path).path
+
+
+@dataclass(frozen=True)
+class Target:
+    path: str  # cleaned
+    folder: ChrisFolder | None  # the folder it goes in, if that exists already
+    is_folder: bool  # a folder is already at path
+
+
+def creation_target(user: Any, path: str) -> Target:
+    """check_create_path, plus what an upload needs to know next (its folder, and whether a folder is
+    there already), from the same single query."""
     p = check_user_path(path)
     if p != "home" and not p.startswith("home/"):
         raise PathError(f"'{p}': files and folders can only be created under home/")
     chain = ["", *ancestors(p)]
-    rows = {row["path"]: row for row in ChrisFolder.objects.filter(path__in=chain).values(
-        "path", "owner_id", "deletion_status")}
-    if any(row["deletion_status"] != "inactive" for row in rows.values()):
+    rows = {f.path: f for f in ChrisFolder.objects.filter(path__in=[*chain, p])}
+    if any(row.deletion_status != "inactive" for row in rows.values()):
         raise PathError(f"'{p}': a folder above it is being deleted")
     nearest = next(a for a in reversed(chain) if a in rows)
+    target = Target(p, rows.get(parent_of(p)), p in rows)
     if is_superuser(user):
-        return p
-    if user.is_authenticated and any(
-            rows[a]["owner_id"] == user.id for a in inheriting(nearest) if a in rows):
-        return p
+        return target
+    if user.is_authenticated and any(rows[a].owner_id == user.id for a in inheriting(nearest) if a in rows):
+        return target
     if nearest in ANON_ROOTS or nearest in USER_ROOTS or _inherited_level(user, nearest) != WRITE:
         raise PathError(f"'{p}': you do not have write permission on '{nearest or '/'}'")
-    return p
+    return target
 
 
 def can_administer(user: Any, obj: ChrisFolder | ChrisFile | ChrisLinkFile) -> bool:

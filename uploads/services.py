@@ -68,9 +68,19 @@ def file_store(*, owner: Any, path: str, chunks: Iterable[bytes], public: bool =
     # One query answers both "is path a folder?" and "does its folder exist?" (the common case: yes).
     parent_path = parent_of(path)
     folders = {f.path: f for f in ChrisFolder.objects.filter(path__in=[path, parent_path])}
-    if path in folders or ChrisFile.objects.filter(fname=path).exists():
+    if path in folders:
         raise FileExistsError(path)
-    folder = folders.get(parent_path) or folder_get_or_create(path=parent_path, owner=owner)
+    return file_store_in(folder=folders.get(parent_path), owner=owner, path=path, chunks=chunks, public=public)
+
+
+def file_store_in(*, folder: ChrisFolder | None, owner: Any, path: str, chunks: Iterable[bytes],
+                  public: bool = False) -> ChrisFile:
+    """file_store for a caller that has already looked up path's folder (None: create it) and knows that
+    path is not a folder (an upload learns both while checking permissions)."""
+    if ChrisFile.objects.filter(fname=path).exists():
+        raise FileExistsError(path)
+    if folder is None:
+        folder = folder_get_or_create(path=parent_of(path), owner=owner)
     storage = get_storage()
     stored = storage.save(path, chunks)
     try:

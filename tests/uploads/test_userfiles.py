@@ -267,3 +267,14 @@ def test_user_file_endpoints_serve_only_files_under_home(actors):
     assert admin.get(f"/api/v1/userfiles/{pacs.id}/").status_code == 404
     assert admin.get(f"/api/v1/userfiles/{pacs.id}/1.dcm").status_code == 404
     assert admin.get(f"/api/v1/filebrowser/files/{pacs.id}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_upload_costs_a_fixed_handful_of_queries(actors, django_assert_max_num_queries):
+    """Permission check and folder lookup in one query, the file-exists check, the insert (+ savepoint)."""
+    client = actors.client("alice")
+    assert upload(client, "home/alice/uploads/q/warm.bin", b"w").status_code == 201
+    for size in (10, 3_000_000):
+        with django_assert_max_num_queries(5):
+            r = upload(client, f"home/alice/uploads/q/{size}.bin", b"x" * size)
+        assert r.status_code == 201

@@ -15,7 +15,7 @@ from uploads import services
 from uploads.filters import UploadedFileFilter, UserFileFilter
 from uploads.ingest import receive_upload
 from uploads.models import ChrisFile
-from uploads.selectors import WRITE, access_file_by_id, check_create_path, user_files
+from uploads.selectors import WRITE, Target, access_file_by_id, creation_target, user_files
 from uploads.serializers import UploadedFileSerializer, UserFileSerializer
 
 from .common import DownloadView, IdPagePagination, Search, as_bool, creatable_path, field, require_admin, schema_only
@@ -54,8 +54,8 @@ class UserFileList(CJViewMixin, generics.ListAPIView):
             return ChrisFile.objects.none()
         return user_files(self.request.user)
 
-    def resolve(self, raw: str) -> str:
-        return check_create_path(self.request.user, raw)
+    def resolve(self, raw: str) -> Target:
+        return creation_target(self.request.user, raw)
 
     def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         stored = receive_upload(request, owner=request.user, resolve=self.resolve)
@@ -124,8 +124,8 @@ class UploadedFileList(UserFileList):
     serializer_class = UploadedFileSerializer
     cj_search = "uploadedfile-list-query-search"
 
-    def resolve(self, raw: str) -> str:
-        return check_create_path(self.request.user, classic_to_path(self.request.user, raw))
+    def resolve(self, raw: str) -> Target:
+        return creation_target(self.request.user, classic_to_path(self.request.user, raw))
 
 
 class UploadedFileListSearch(Search, UploadedFileList):
