@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from pacs.urls import admin_urlpatterns as pacs_admin_urlpatterns
 from plugins.urls import admin_urlpatterns
 
 api_v1 = [
@@ -13,11 +14,13 @@ api_v1 = [
     path("", include("cube.users.urls")),
     path("", include("plugins.urls")),
     path("", include("feeds.urls")),
+    path("", include("pacs.urls")),
     path("auth/", include("rest_framework.urls", namespace="rest_framework")),
 ]
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
+    path("chris-admin/api/v1/pacs/", include(pacs_admin_urlpatterns)),
     path("chris-admin/api/v1/", include(admin_urlpatterns)),
     path("chris-admin/", admin.site.urls),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

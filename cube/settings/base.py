@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "uploads",
     "plugins",
     "feeds",
+    "pacs",
 ]
 
 MIDDLEWARE = [
@@ -111,3 +112,4 @@ from .components.drf import *  # noqa: E402,F401,F403
 from .components.storage import *  # noqa: E402,F401,F403
 from .components.runners import *  # noqa: E402,F401,F403
 from .components.cors import *  # noqa: E402,F401,F403
+from .components.pacs import *  # noqa: E402,F401,F403

@@ -1,0 +1,14 @@
+"""PACS: the AE title and port of our storage SCP (the DICOM listener), and how long a retrieve waits for
+the instances it moved to be registered."""
+
+from __future__ import annotations
+
+from .. import env
+
+# What PACS nodes must know us as: C-MOVE retrieves name this AE title as their destination.
+CUBE_DICOM_AET = env.get("CUBE_DICOM_AET", "CHRIS") or "CHRIS"
+CUBE_DICOM_PORT = env.get_int("CUBE_DICOM_PORT", 11111)
+# A PACS on another host must reach the listener, so it listens on every interface unless told otherwise.
+CUBE_DICOM_BIND = env.get("CUBE_DICOM_BIND", "0.0.0.0") or "0.0.0.0"  # noqa: S104 - a network service
+# After a PACS reports a C-MOVE complete, the listener may still be registering the last instances.
+CUBE_PACS_REGISTRATION_TIMEOUT = float(env.get("CUBE_PACS_REGISTRATION_TIMEOUT", "60"))

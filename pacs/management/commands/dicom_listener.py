@@ -1,0 +1,48 @@
+"""Run the storage SCP (the DICOM listener) that C-MOVE retrieves deliver to, until SIGTERM or Ctrl-C.
+
+    manage.py dicom_listener [--aet CHRIS] [--port 11111] [--bind 0.0.0.0]
+
+Defaults come from CUBE_DICOM_AET, CUBE_DICOM_PORT and CUBE_DICOM_BIND. Each PACS that sends to it must be
+registered as a node (its AE title is how instances are filed), and must know this AE title, host and port.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from pacs.services.listener import listener_start
+
+
+class Command(BaseCommand):
+    help = "Run the DICOM storage SCP that receives retrieved instances and registers them."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--aet", default=None, help=f"AE title (default {settings.CUBE_DICOM_AET})")
+        parser.add_argument("--port", type=int, default=None, help=f"port (default {settings.CUBE_DICOM_PORT})")
+        parser.add_argument("--bind", default=None, help=f"address (default {settings.CUBE_DICOM_BIND})")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not logging.getLogger().handlers:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        try:
+            listener = listener_start(aet=options["aet"], port=options["port"], bind=options["bind"])
+        except OSError as exc:
+            raise CommandError(f"cannot listen: {exc}") from None
+        self.stdout.write(f"DICOM listener {listener.scp.ae_title} on {listener.scp.host}:{listener.port}; "
+                          "SIGTERM or Ctrl-C stops it")
+        self.stdout.flush()
+        try:
+            while not stop.wait(1.0):
+                pass
+        finally:
+            listener.stop()
+            self.stdout.write("DICOM listener stopped")

@@ -1,0 +1,372 @@
+"""The ingest sink: what the storage SCP (and a C-GET) does with each received instance.
+
+Each instance is written to storage at once, under
+
+    SERVICES/PACS/<node>/<PatientID-PatientName-BirthDate-Age>/<StudyDescription-Accession-StudyDate>/
+        <SeriesNumber-SeriesDescription-hash>/<SOPInstanceUID>.dcm
+
+(every component sanitised: letters, digits, '.', '_' and '-' only), and registered in the file registry in
+batches: every ``batch_size`` instances or ``batch_seconds`` of an association, and when it ends. A batch
+is a few queries whatever its size (one bulk insert of files, one upsert of each series' index row), so
+the registry follows a transfer closely enough for progress bars without a query per instance.
+
+All database work runs on one registrar thread owned by the sink, never on pynetdicom's association
+threads (which come and go and would each leave a connection behind); C-STORE handling only waits for it
+when a new caller or series must be looked up. Registration is idempotent: instances already registered
+(a retrieve repeated, an instance sent twice) are written again (same bytes) and not registered twice.
+The node is the one whose AE title matches the association's calling AE; an unknown or inactive caller
+gets "Refused: Not authorized" (0x0124) and one log line per association.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, connections, transaction
+
+from cube.storage import CHUNK_SIZE, get_storage
+from pacs.dicom import SERIES_INDEX_KEYS, ReceivedInstance, dataset_to_dict, safe_path_component
+from uploads.models import ChrisFile
+from uploads.services import files_register, folder_get_or_create, superuser
+
+from ..models import PACS, PACSSeries
+from ..selectors import PACS_ROOT
+
+log = logging.getLogger(__name__)
+
+STATUS_SUCCESS = 0x0000
+STATUS_NOT_AUTHORIZED = 0x0124  # Refused: Not authorized (PS3.7 C.4)
+STATUS_DATASET_MISMATCH = 0xA900
+_SQL_IN_BATCH = 500  # stay under SQLite's bound-parameter limit
+# Days per unit of a DICOM age string (nnnD/W/M/Y), as CUBE and pypx count PatientAge.
+_AGE_DAYS = {"D": 1.0, "W": 7.0, "M": 30.44, "Y": 365.24}
+
+
+@dataclass(frozen=True)
+class NodeRef:
+    """A PACS node as the sink needs it (no ORM object crosses threads)."""
+
+    id: int
+    identifier: str
+
+
+# --- naming and indexing -------------------------------------------------------------------------------
+
+
+def _part(value: Any) -> str:
+    return "" if value in (None, "") else safe_path_component(value, default="")
+
+
+def _join(*values: Any) -> str:
+    return "-".join(p for p in (_part(v) for v in values) if p)
+
+
+def short_hash(uid: str) -> str:
+    return hashlib.sha256(uid.encode()).hexdigest()[:8]
+
+
+def series_folder_path(identifier: str, meta: dict[str, Any]) -> str:
+    """Where a series' instances go: readable names (as pypx/oxidicom), unique through the series UID."""
+    patient = _join(meta.get("PatientID") or "UNKNOWN", meta.get("PatientName"), meta.get("PatientBirthDate"),
+                    meta.get("PatientAge"))
+    study_uid = str(meta.get("StudyInstanceUID") or "")
+    study = _join(meta.get("StudyDescription"), meta.get("AccessionNumber"), meta.get("StudyDate")) or \
+        f"study-{short_hash(study_uid)}"
+    number = meta.get("SeriesNumber")
+    series = _join(f"{number:05d}" if isinstance(number, int) else number, meta.get("SeriesDescription"),
+                   short_hash(str(meta.get("SeriesInstanceUID") or "")))
+    return f"{PACS_ROOT}/{identifier}/{patient}/{study}/{series}"
+
+
+def _dicom_date(value: Any) -> date | None:
+    text = str(value or "").strip().replace("-", "")
+    if len(text) != 8 or not text.isdigit():
+        return None
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return None
+
+
+def age_in_days(value: Any) -> int | None:
+    """DICOM AS ('045Y', '3W') → days; a bare number is taken as days; anything else → None."""
+    text = str(value or "").strip().upper()
+    if not text:
+        return None
+    unit = text[-1]
+    number = text[:-1] if unit in _AGE_DAYS else text
+    try:
+        return round(float(number) * _AGE_DAYS.get(unit, 1.0))
+    except ValueError:
+        return None
+
+
+def _text(value: Any, limit: int) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = "\\".join(str(v) for v in value)
+    return str(value).strip()[:limit]
+
+
+def series_fields(meta: dict[str, Any]) -> dict[str, Any]:
+    """PACSSeries column values from the JSON header of one instance."""
+    sex = _text(meta.get("PatientSex"), 1).upper()
+    number = meta.get("SeriesNumber")
+    return {
+        "PatientID": _text(meta.get("PatientID"), 100),
+        "PatientName": _text(meta.get("PatientName"), 150),
+        "PatientBirthDate": _dicom_date(meta.get("PatientBirthDate")),
+        "PatientAge": age_in_days(meta.get("PatientAge")),
+        "PatientSex": sex if sex in ("M", "F", "O") else "",
+        "StudyDate": _dicom_date(meta.get("StudyDate")),
+        "AccessionNumber": _text(meta.get("AccessionNumber"), 100),
+        "Modality": _text(meta.get("Modality"), 16),
+        "ProtocolName": _text(meta.get("ProtocolName"), 64),
+        "StudyInstanceUID": _text(meta.get("StudyInstanceUID"), 100),
+        "StudyDescription": _text(meta.get("StudyDescription"), 400),
+        "SeriesInstanceUID": _text(meta.get("SeriesInstanceUID"), 100),
+        "SeriesDescription": _text(meta.get("SeriesDescription"), 400),
+        "SeriesNumber": number if isinstance(number, int) else None,
+    }
+
+
+# --- batches -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _SeriesBatch:
+    node: NodeRef
+    folder: str
+    meta: dict[str, Any]
+    objects: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # key → (key, size, md5)
+
+
+@dataclass
+class _Batch:
+    started: float = field(default_factory=time.monotonic)
+    count: int = 0
+    series: dict[tuple[int, str], _SeriesBatch] = field(default_factory=dict)
+
+
+def register_batch(batch: _Batch, owner: Any = None) -> int:
+    """Register a batch's stored objects and upsert each series' index row; returns the new file count."""
+    owner = owner if owner is not None else superuser()
+    objects = [obj for entry in batch.series.values() for obj in entry.objects.values()]
+    created = 0
+    for attempt in (1, 2):
+        keys = [key for key, _, _ in objects]
+        existing: set[str] = set()
+        for i in range(0, len(keys), _SQL_IN_BATCH):
+            existing.update(ChrisFile.objects.filter(fname__in=keys[i:i + _SQL_IN_BATCH])
+                            .values_list("fname", flat=True))
+        new = [obj for obj in objects if obj[0] not in existing]
+        try:
+            created = files_register(owner=owner, objects=new)
+            break
+        except IntegrityError:
+            # Another association registered some of these between our check and our insert.
+            if attempt == 2:
+                raise
+    for (node_id, uid), entry in batch.series.items():
+        _series_upsert(node_id, uid, entry, owner)
+    return created
+
+
+def _series_upsert(node_id: int, uid: str, entry: _SeriesBatch, owner: Any) -> None:
+    folder = folder_get_or_create(path=entry.folder, owner=owner)
+    series = PACSSeries.objects.filter(pacs_id=node_id, SeriesInstanceUID=uid).first()
+    if series is None:
+        try:
+            with transaction.atomic():
+                series = PACSSeries.objects.create(pacs_id=node_id, folder=folder, **series_fields(entry.meta))
+        except IntegrityError:
+            series = PACSSeries.objects.get(pacs_id=node_id, SeriesInstanceUID=uid)
+    count = ChrisFile.objects.filter(parent_folder_id=series.folder_id).count()
+    PACSSeries.objects.filter(pk=series.pk).update(ndicom=count)
+
+
+# --- the sink ------------------------------------------------------------------------------------------
+
+
+def _chunks(instance: ReceivedInstance) -> Iterator[bytes]:
+    with instance.open() as fh:
+        while chunk := fh.read(CHUNK_SIZE):
+            yield chunk
+
+
+class RegistrySink:
+    """A pacs.dicom StorageSink that stores into cube storage and registers in the file registry.
+
+    ``node`` fixes the PACS (a C-GET knows whom it asked); otherwise the calling AE title decides.
+    """
+
+    def __init__(self, *, node: NodeRef | None = None, batch_size: int = 100, batch_seconds: float = 0.5,
+                 cache_seconds: float = 5.0) -> None:
+        self._fixed = node
+        self.batch_size = batch_size
+        self.batch_seconds = batch_seconds
+        self.cache_seconds = cache_seconds
+        self._storage = get_storage()
+        self._registrar = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pacs-registrar")
+        self._lock = threading.Lock()
+        self._nodes: dict[str, tuple[NodeRef | None, float]] = {}
+        self._folders: dict[tuple[int, str], tuple[str, float]] = {}
+        self._pending: dict[int, _Batch] = {}
+        self._refused: set[int] = set()
+        self._inflight: set[Future[int]] = set()
+        self._owner: Any = None  # the superuser, loaded on the registrar thread
+        self.stored = 0
+        self.registered = 0
+        self.refused = 0
+        self.registration_errors = 0
+
+    # registrar-thread work
+
+    def _on_registrar(self, fn: Any, *args: Any) -> Any:
+        return self._registrar.submit(fn, *args).result()
+
+    def _lookup_node(self, aet: str) -> NodeRef | None:
+        rows = list(PACS.objects.filter(aet=aet, active=True).order_by("id").values_list("id", "identifier")[:2])
+        if len(rows) > 1:
+            log.warning("several active PACS use AE title %r; instances from it are filed under %r", aet, rows[0][1])
+        return NodeRef(*rows[0]) if rows else None
+
+    def _existing_folder(self, node_id: int, uid: str) -> str | None:
+        row = PACSSeries.objects.filter(pacs_id=node_id, SeriesInstanceUID=uid).values_list("folder__path", flat=True)
+        return row.first()
+
+    def _register(self, batch: _Batch) -> int:
+        try:
+            if self._owner is None:
+                self._owner = superuser()
+            created = register_batch(batch, self._owner)
+        except Exception:
+            self.registration_errors += 1
+            log.exception("registering %d received instance(s) failed; they stay in storage unregistered",
+                          batch.count)
+            raise
+        self.registered += created
+        return created
+
+    # C-STORE path (association threads)
+
+    def _node_for(self, instance: ReceivedInstance) -> NodeRef | None:
+        if self._fixed is not None:
+            return self._fixed
+        aet = instance.calling_aet.strip()
+        now = time.monotonic()
+        cached = self._nodes.get(aet)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        node = self._on_registrar(self._lookup_node, aet)
+        self._nodes[aet] = (node, now + self.cache_seconds)
+        return node
+
+    def _folder_for(self, node: NodeRef, uid: str, meta: dict[str, Any]) -> str:
+        now = time.monotonic()
+        cached = self._folders.get((node.id, uid))
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        # A series already registered keeps its folder even if names in later instances differ.
+        folder = self._on_registrar(self._existing_folder, node.id, uid) or series_folder_path(node.identifier, meta)
+        self._folders[(node.id, uid)] = (folder, now + 60.0)
+        return folder
+
+    def store(self, instance: ReceivedInstance) -> int:
+        node = self._node_for(instance)
+        if node is None:
+            with self._lock:
+                first = instance.assoc_id not in self._refused
+                self._refused.add(instance.assoc_id)
+                self.refused += 1
+            if first:
+                log.warning("refusing instances from AE title %r: no active PACS node has it (register one with "
+                            "manage.py pacs_node add, or at /chris-admin/api/v1/pacs/)", instance.calling_aet)
+            return STATUS_NOT_AUTHORIZED
+        header = instance.header()
+        uid = str(header.get("SeriesInstanceUID") or "").strip()
+        if not uid or not str(header.get("StudyInstanceUID") or "").strip():
+            log.warning("refusing %s from %s: no StudyInstanceUID/SeriesInstanceUID", instance.sop_instance_uid,
+                        instance.calling_aet)
+            return STATUS_DATASET_MISMATCH
+        meta: dict[str, Any] | None = None
+        key_series = (node.id, uid)
+        cached = self._folders.get(key_series)
+        if cached is None or cached[1] <= time.monotonic():
+            meta = dataset_to_dict(header, SERIES_INDEX_KEYS)
+            folder = self._folder_for(node, uid, meta)
+        else:
+            folder = cached[0]
+        key = f"{folder}/{safe_path_component(instance.sop_instance_uid)}.dcm"
+        stored = self._storage.save(key, _chunks(instance), content_type="application/dicom")
+        due: _Batch | None = None
+        with self._lock:
+            self.stored += 1
+            batch = self._pending.setdefault(instance.assoc_id, _Batch())
+            entry = batch.series.get(key_series)
+            if entry is None:
+                if meta is None:
+                    meta = dataset_to_dict(header, SERIES_INDEX_KEYS)
+                entry = _SeriesBatch(node, folder, meta)
+                batch.series[key_series] = entry
+            if key not in entry.objects:
+                batch.count += 1
+            entry.objects[key] = (key, stored.size, stored.md5)
+            if batch.count >= self.batch_size or time.monotonic() - batch.started >= self.batch_seconds:
+                due = self._pending.pop(instance.assoc_id)
+        if due is not None:
+            self._submit(due)
+        return STATUS_SUCCESS
+
+    def _submit(self, batch: _Batch) -> Future[int]:
+        future = self._registrar.submit(self._register, batch)
+        with self._lock:
+            self._inflight.add(future)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, future: Future[int]) -> None:
+        with self._lock:
+            self._inflight.discard(future)
+
+    def association_ended(self, assoc_id: int, calling_aet: str, aborted: bool) -> None:
+        with self._lock:
+            batch = self._pending.pop(assoc_id, None)
+            self._refused.discard(assoc_id)
+        if aborted:
+            log.warning("association %s from %s was aborted; registering what arrived", assoc_id, calling_aet)
+        if batch is not None:
+            try:
+                self._submit(batch).result(timeout=300)
+            except Exception:  # noqa: S110 - logged by _register; the listener keeps serving
+                pass
+
+    def flush(self, timeout: float = 300) -> None:
+        """Register everything received so far and wait for it (pending batches of open associations too)."""
+        with self._lock:
+            batches = list(self._pending.values())
+            self._pending.clear()
+        for batch in batches:
+            self._submit(batch)
+        with self._lock:
+            inflight = list(self._inflight)
+        for future in inflight:
+            try:
+                future.result(timeout=timeout)
+            except Exception:  # noqa: S110 - logged by _register
+                pass
+
+    def close(self) -> None:
+        """Flush, then release the registrar thread and its database connection."""
+        self.flush()
+        self._registrar.submit(connections.close_all).result()
+        self._registrar.shutdown(wait=True)

@@ -1,0 +1,173 @@
+"""The listener's ingest sink, driven by real C-STOREs from pynetdicom: who may send, where instances go
+(names sanitised, never outside SERVICES/PACS/<node>/), what is indexed, and that repeats are idempotent."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+
+from pacs.dicom import PacsNode, store
+from tests.pacs.dicom.synth import PatientSpec, SeriesSpec, StudySpec, make_instance
+
+MODALITY = "MODALITY1"
+
+
+def datasets(patient: PatientSpec, study: StudySpec, series: SeriesSpec, n: int, **attrs: Any) -> list[Dataset]:
+    out: list[Dataset] = []
+    for i in range(1, n + 1):
+        ds = dcmread(io.BytesIO(make_instance(patient, study, series, i)))
+        for key, value in attrs.items():
+            setattr(ds, key, value)
+        out.append(ds)
+    return out
+
+
+@pytest.fixture
+def scp(transactional_db: Any, storage_root: str, dicom_settings: Any) -> Iterator[Any]:
+    from cube.core.services import system_setup
+    from pacs.services.listener import listener_start
+
+    system_setup(admin_password="chris1234")
+    running = listener_start(aet="CUBEAPI", port=0, bind="127.0.0.1")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def sender(scp: Any, calling: str = MODALITY) -> PacsNode:
+    return PacsNode(aet="CUBEAPI", host="127.0.0.1", port=scp.port, calling_aet=calling)
+
+
+def test_unknown_or_inactive_callers_are_refused_and_logged(scp: Any, caplog: Any) -> None:
+    from pacs.models import PACSSeries
+    from pacs.services.nodes import pacs_create, pacs_update
+    from uploads.models import ChrisFile
+
+    scp.sink.cache_seconds = 0  # see node changes at once
+    spec = SeriesSpec("MR", "T1", 3)
+    study = StudySpec("20240101", "BRAIN", "A1", [spec])
+    patient = PatientSpec("P1", "DOE^J", "19800101", "M", [study])
+    with caplog.at_level(logging.WARNING, logger="pacs.services.ingest"):
+        statuses = store(sender(scp), datasets(patient, study, spec, 3))
+    assert statuses == [0x0124] * 3
+    refusals = [r for r in caplog.records if "refusing instances from AE title 'MODALITY1'" in r.getMessage()]
+    assert len(refusals) == 1  # one line per association, not per instance
+    assert not ChrisFile.objects.filter(fname__startswith="SERVICES/PACS/").exists()
+
+    node = pacs_create(identifier="SCANNER", aet=MODALITY, host="127.0.0.1", port=104)
+    pacs_update(pacs=node, active=False)
+    assert store(sender(scp), datasets(patient, study, spec, 1)) == [0x0124]
+    pacs_update(pacs=node, active=True)
+    assert store(sender(scp), datasets(patient, study, spec, 1)) == [0]
+    scp.sink.flush()
+    assert PACSSeries.objects.get(SeriesInstanceUID=spec.uid).ndicom == 1
+
+
+def test_instances_are_filed_sanitised_indexed_and_idempotent(scp: Any, storage_root: str) -> None:
+    from pathlib import Path
+
+    from pacs.models import PACSSeries
+    from pacs.services.nodes import pacs_create
+    from uploads.models import ChrisFile, ChrisFolder
+
+    node = pacs_create(identifier="SCANNER", aet=MODALITY, host="127.0.0.1", port=104)
+    spec = SeriesSpec("CT", "AX, 5mm / soft", 4, "proto/../x")
+    study = StudySpec("20230215", "CHEST/../../etc", "ACC 9", [spec])
+    patient = PatientSpec("../../evil,id", "O'Brien^Pat", "19781231", "F", [study])
+    sent = datasets(patient, study, spec, 4, PatientAge="045Y")
+    assert store(sender(scp), sent) == [0] * 4
+    scp.sink.flush()
+
+    series = PACSSeries.objects.select_related("folder", "pacs").get(SeriesInstanceUID=spec.uid)
+    assert series.pacs == node and series.ndicom == 4
+    assert series.PatientID == "../../evil,id" and series.PatientName == "O'Brien^Pat"
+    assert series.PatientAge == round(45 * 365.24) and series.PatientSex == "F"
+    assert str(series.StudyDate) == "2023-02-15" and str(series.PatientBirthDate) == "1978-12-31"
+    assert series.Modality == "CT" and series.SeriesNumber == 1
+    folder = series.folder.path
+    assert folder.startswith("SERVICES/PACS/SCANNER/")
+    parts = folder.split("/")
+    assert len(parts) == 6 and all(p and p not in (".", "..") and "," not in p and " " not in p for p in parts)
+    assert parts[3] == "_.._evil_id-O_Brien_Pat-19781231-045Y"
+    files = list(ChrisFile.objects.filter(parent_folder=series.folder).order_by("fname"))
+    assert [f.name for f in files] == sorted(f"{ds.SOPInstanceUID}.dcm" for ds in sent)
+    root = Path(storage_root).resolve()
+    for f in files:
+        on_disk = (root / f.fname).resolve()
+        assert on_disk.is_relative_to(root / "SERVICES" / "PACS" / "SCANNER")
+        assert dcmread(on_disk).SOPInstanceUID == f.name[:-4]
+        assert on_disk.stat().st_size == f.size
+    # The folders exist in the registry (the file browser can walk them), owned by the superuser.
+    assert ChrisFolder.objects.filter(path=folder, owner__username="chris").exists()
+
+    # The same instances again plus one more: nothing registered twice, the count follows.
+    more = datasets(patient, study, spec, 1, PatientAge="045Y")
+    assert store(sender(scp), [*sent, *more]) == [0] * 5
+    scp.sink.flush()
+    series.refresh_from_db()
+    assert series.ndicom == 5 and ChrisFile.objects.filter(parent_folder=series.folder).count() == 5
+
+
+def test_instances_without_series_identity_are_refused(scp: Any) -> None:
+    from pacs.services.nodes import pacs_create
+    from uploads.models import ChrisFile
+
+    pacs_create(identifier="SCANNER", aet=MODALITY, host="127.0.0.1", port=104)
+    spec = SeriesSpec("MR", "T1", 1)
+    study = StudySpec("20240101", "BRAIN", "A1", [spec])
+    ds = datasets(PatientSpec("P9", "X^Y", "19800101", "M", [study]), study, spec, 1)[0]
+    del ds.SeriesInstanceUID
+    assert store(sender(scp), [ds]) == [0xA900]
+    assert not ChrisFile.objects.filter(fname__startswith="SERVICES/PACS/").exists()
+
+
+def test_registration_follows_a_transfer_in_batches(transactional_db: Any, storage_root: str,
+                                                    dicom_settings: Any) -> None:
+    """Small batches: the index counts instances while the association is still open."""
+    import threading
+
+    from cube.core.services import system_setup
+    from pacs.models import PACSSeries
+    from pacs.services.ingest import RegistrySink
+    from pacs.services.listener import listener_start
+    from pacs.services.nodes import pacs_create
+
+    system_setup(admin_password="chris1234")
+    pacs_create(identifier="SCANNER", aet=MODALITY, host="127.0.0.1", port=104)
+    sink = RegistrySink(batch_size=3, batch_seconds=60)
+    seen: list[int] = []
+    original = sink._register
+
+    def spy(batch: Any) -> int:
+        created = original(batch)
+        seen.append(created)
+        return created
+
+    sink._register = spy  # type: ignore[method-assign]
+    running = listener_start(aet="CUBEAPI", port=0, bind="127.0.0.1", sink=sink)
+    try:
+        spec = SeriesSpec("MR", "T1", 7)
+        study = StudySpec("20240101", "BRAIN", "A1", [spec])
+        sent = datasets(PatientSpec("P2", "A^B", "19800101", "M", [study]), study, spec, 7)
+        done = threading.Event()
+
+        def send() -> None:
+            assert store(sender(running), sent) == [0] * 7
+            done.set()
+
+        thread = threading.Thread(target=send)
+        thread.start()
+        thread.join(60)
+        assert done.is_set()
+        sink.flush()
+    finally:
+        running.stop()
+    assert seen[:2] == [3, 3] and sum(seen) == 7  # two full batches during the association, the rest at its end
+    assert PACSSeries.objects.get(SeriesInstanceUID=spec.uid).ndicom == 7
