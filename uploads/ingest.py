@@ -23,7 +23,7 @@ from .models import ChrisFile
 from .multipart import MultipartError, MultipartReader, boundary_of
 from .paths import PathError
 from .selectors import Target
-from .services import file_store_in
+from .services import file_delete, file_store_in
 
 FILE_FIELD = "fname"
 PATH_FIELD = "upload_path"
@@ -93,6 +93,10 @@ def receive_upload(request: Any, *, owner: Any, resolve: Resolver) -> ChrisFile:
             raise ValidationError({FILE_FIELD: ["No file was submitted."]})
         return _store(owner, fields[PATH_FIELD], resolve, _spooled_chunks(spool))
     except MultipartError as exc:
+        if stored is not None:
+            # The file was complete but the body around it was not: the client sees an error, so it must
+            # not find the file registered either.
+            file_delete(file=stored)
         raise ParseError(str(exc)) from None
     finally:
         if spool is not None:

@@ -127,6 +127,20 @@ def test_an_interrupted_upload_leaves_nothing_behind(actors):
 
 
 @pytest.mark.django_db
+def test_a_body_cut_after_the_file_part_registers_nothing_either(actors):
+    from uploads.models import ChrisFile
+
+    body, ctype = multipart([("upload_path", "home/alice/uploads/late.bin", None), ("fname", b"complete", "f"),
+                             ("trailing", "field", None)])
+    cut = body[: body.rindex(b"field")]
+    r = actors.client("alice").generic("POST", "/api/v1/userfiles/", cut, content_type=ctype,
+                                       HTTP_ACCEPT="application/json")
+    assert r.status_code == 400
+    assert not ChrisFile.objects.filter(fname="home/alice/uploads/late.bin").exists()
+    assert "home/alice/uploads/late.bin" not in stored_keys()
+
+
+@pytest.mark.django_db
 def test_uploads_into_a_shared_folder_need_a_write_grant(actors):
     from uploads.selectors import access_folder_by_path
     from uploads.services import folder_get_or_create
