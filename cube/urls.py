@@ -12,6 +12,7 @@ from plugins.urls import admin_urlpatterns
 api_v1 = [
     path("", include("cube.core.urls")),
     path("", include("cube.users.urls")),
+    path("", include("uploads.urls")),
     path("", include("plugins.urls")),
     path("", include("feeds.urls")),
     path("", include("pacs.urls")),
