@@ -1,8 +1,9 @@
 """What a storage SCP (or a C-GET) hands over for each received instance, and the sink contract.
 
 A sink decides where instances go (files, the project's storage, a counter). It never sees
-pynetdicom: it gets a :class:`ReceivedInstance`, which gives the header (decoded up to the pixel
-data), the instance as DICOM Part-10 bytes without re-encoding, and cheap ways to persist it.
+pynetdicom: it gets a :class:`ReceivedInstance`, which gives the identifying attributes (or the
+whole header on request), the instance as DICOM Part-10 bytes exactly as the peer encoded it, and
+cheap ways to persist it (an atomic ``write_to(path)``, a stream from ``open()``).
 Sinks are called from one thread per association, so they must be thread-safe.
 """
 

@@ -6,6 +6,7 @@ Loads ``SAG-anon`` (192 MR instances; ``$CUBE_SHARED_DIR/data/SAG-anon`` or ``<r
 data/SAG-anon``) and, with ``--small N``, N synthetic 39 KB instances into Orthanc, then moves each
 series into (a) ``python -m pacs.dicom listen`` (our SCP with FileSink, in its own process as in
 production) and (b) ``storescp``, alternating, and prints instances/s, MB/s and our/storescp ratio.
+Receiver CPU per instance is printed too: on a shared, loaded machine it is steadier than rates.
 Prints figures; asserts nothing about speed.
 """
 
@@ -78,6 +79,11 @@ class Receiver:
         for child in self.root.iterdir():
             shutil.rmtree(child) if child.is_dir() else child.unlink()
 
+    def cpu_seconds(self) -> float:
+        """User+system CPU time the receiver has used so far (from /proc)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def files(self) -> int:
         return sum(1 for p in self.root.rglob("*") if p.is_file())
 
@@ -106,17 +112,20 @@ def storescp(max_pdu: int) -> Callable[[int, Path], list[str]]:
     return argv
 
 
-def run_move(node: PacsNode, receiver: Receiver, series_uid: str, expected: int) -> float:
+def run_move(node: PacsNode, receiver: Receiver, series_uid: str, expected: int) -> tuple[float, float]:
+    """(wall seconds, receiver CPU seconds) of one C-MOVE of the series into `receiver`."""
     receiver.clear()
+    cpu = receiver.cpu_seconds()
     start = time.perf_counter()
     result = move(node, receiver.aet, {"SeriesInstanceUID": series_uid})
     elapsed = time.perf_counter() - start
+    cpu = receiver.cpu_seconds() - cpu
     if not result.ok or result.completed != expected:
         raise RuntimeError(f"{receiver.name}: {result}")
     got = receiver.files()
     if got != expected:
         raise RuntimeError(f"{receiver.name}: {got} files for {expected} instances")
-    return elapsed
+    return elapsed, cpu
 
 
 def main() -> int:
@@ -161,20 +170,24 @@ def main() -> int:
             for label, series_uid, count, size in datasets:
                 print(f"\n== {label}: {count} instances, {size / 1e6:.1f} MB; best and median of {args.runs} runs")
                 times: dict[str, list[float]] = {name: [] for name, _, _ in candidates}
+                cpus: dict[str, list[float]] = {name: [] for name, _, _ in candidates}
                 for _run in range(args.runs):
                     for name, aet, argv in candidates:
                         receiver = Receiver(name, aet, argv, work / "recv" / name.split()[0])
                         receivers.append(receiver)
                         pacs.add_modality(aet.lower(), aet, "127.0.0.1", receiver.port)
                         try:
-                            times[name].append(run_move(node, receiver, series_uid, count))
+                            wall, cpu = run_move(node, receiver, series_uid, count)
+                            times[name].append(wall)
+                            cpus[name].append(cpu)
                         finally:
                             receiver.stop()
                 best = {name: min(ts) for name, ts in times.items()}
                 for name, ts in times.items():
                     med = statistics.median(ts)
+                    cpu_ms = statistics.median(cpus[name]) * 1000 / count
                     print(f"  {name:24s} {count / best[name]:7.1f} inst/s {size / 1e6 / best[name]:7.1f} MB/s"
-                          f"   (median {count / med:7.1f} inst/s)")
+                          f"   (median {count / med:7.1f} inst/s)   receiver CPU {cpu_ms:5.2f} ms/instance")
                 medians = {name: statistics.median(ts) for name, ts in times.items()}
                 for label_, pick in (("best", best), ("median", medians)):
                     ref = max(count / pick[n] for n in pick if n.startswith("storescp"))
