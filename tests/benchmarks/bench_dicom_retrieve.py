@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 from pydicom import dcmread  # noqa: E402
 
 from pacs.dicom import PacsNode, move  # noqa: E402
-from tests.support.orthanc import Orthanc, free_port, wait_pid_gone  # noqa: E402
+from tests.support.orthanc import Orthanc, die_with_parent, free_port, wait_pid_gone  # noqa: E402
 
 OUR_AET = "CUBEBENCH"
 
@@ -62,7 +62,12 @@ class Receiver:
         root.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, TCP_NODELAY="1", PYTHONPATH=str(REPO))
         self.proc = subprocess.Popen(  # noqa: S603 - our own command lines
-            argv(self.port, root), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=REPO
+            argv(self.port, root),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=REPO,
+            preexec_fn=die_with_parent,  # noqa: PLW1509
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -10,6 +10,7 @@ started by this class and stopped by its PID. The packaged system service is nev
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
@@ -49,6 +50,14 @@ def _port_open(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.2)
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def die_with_parent() -> None:
+    """preexec_fn: the child gets SIGTERM if the test process dies without cleaning up (Linux)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 def wait_pid_gone(pid: int, timeout: float = 10.0) -> bool:
@@ -159,6 +168,8 @@ class Orthanc:
                     env=env,
                     cwd=self.root,
                     start_new_session=True,
+                    # A killed pytest cannot run its teardown: never leave an Orthanc behind.
+                    preexec_fn=die_with_parent,  # noqa: PLW1509
                 )
             try:
                 self._wait_ready(timeout)
