@@ -29,7 +29,7 @@ class Search:
 class PluginMetaList(CJViewMixin, generics.ListAPIView):
     queryset = PluginMeta.objects.order_by("type", "-creation_date", "id")
     serializer_class = PluginMetaSerializer
-    cj_links = {"plugins": "plugin-list"}
+    cj_links = {"plugins": "plugin-list", "feeds": "feed-list"}  # @fnndsc/chrisapi's PluginMetaList.getFeeds()
     cj_search = "pluginmeta-list-query-search"
 
 
@@ -54,7 +54,8 @@ class PluginMetaPluginList(CJViewMixin, generics.ListAPIView):
 class PluginList(CJViewMixin, generics.ListAPIView):
     queryset = PLUGINS
     serializer_class = PluginSerializer
-    cj_links = {"compute_resources": "computeresource-list", "plugin_metas": "pluginmeta-list"}
+    cj_links = {"compute_resources": "computeresource-list", "plugin_metas": "pluginmeta-list",
+                "feeds": "feed-list"}  # @fnndsc/chrisapi's PluginList.getFeeds()
     cj_search = "plugin-list-query-search"
 
 
@@ -96,6 +97,7 @@ class PluginComputeResourceList(CJViewMixin, generics.ListAPIView):
 class ComputeResourceList(CJViewMixin, generics.ListAPIView):
     queryset = ComputeResource.objects.order_by("id")
     serializer_class = ComputeResourceSerializer
+    cj_links = {"feeds": "feed-list"}  # @fnndsc/chrisapi's ComputeResourceList.getFeeds()
     cj_search = "computeresource-list-query-search"
 
 

@@ -140,7 +140,7 @@ def test_plugin_list_json_and_collection_json_shapes(api, system):
     r = api.get("/api/v1/plugins/", HTTP_ACCEPT=JSON)
     body = json_of(r)
     assert body["count"] == 12 and len(body["results"]) == 10 and body["next"].endswith("limit=10&offset=10")
-    assert set(body["collection_links"]) == {"compute_resources", "plugin_metas"}
+    assert set(body["collection_links"]) == {"compute_resources", "plugin_metas", "feeds"}
     assert body["queries"][0]["href"].endswith("/api/v1/plugins/search/")
     assert "name_exact" in {d["name"] for d in body["queries"][0]["data"]}
     r = api.get("/api/v1/plugins/?limit=5&offset=10")
