@@ -204,6 +204,11 @@ class Storage(abc.ABC):
         """Store one local file under key. The filesystem backend moves or links it instead of copying."""
         return self.save(key, read_file_chunks(local_path))
 
+    def import_files(self, items: Iterable[tuple[str, str]]) -> list[StoredObject]:
+        """import_file for many (local_path, key) pairs, in order: job outputs are registered this way, so
+        backends override it to pay per-folder costs once per folder rather than once per file."""
+        return [self.import_file(local, key) for local, key in items]
+
     def local_path(self, key: str) -> str | None:
         """A local filesystem path holding the object's bytes, if the backend has one (else None).
 

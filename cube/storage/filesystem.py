@@ -340,6 +340,38 @@ class FilesystemStorage(Storage):
         self._replace(tmp, path)
         return StoredObject(key=clean_key(key), size=reader.size, md5=reader.md5)
 
+    def import_files(self, items: Iterable[tuple[str, str]]) -> list[StoredObject]:
+        # The root-containment check (a realpath: one lstat per path component) runs once per destination
+        # folder. The final component needs none: os.replace renames onto a symlink, never through it.
+        verified: dict[str, str] = {}
+        results = []
+        for local, key in items:
+            key = clean_key(key)
+            if any(part.startswith(TMP_MARKER) for part in key.split("/")):
+                raise InvalidKey(f"path {key!r} uses the reserved name {TMP_MARKER!r}")
+            parent_key, _, name = key.rpartition("/")
+            real_parent = verified.get(parent_key)
+            if real_parent is None:
+                nominal = os.path.join(self.root, *parent_key.split("/")) if parent_key else self.root
+                self._in_dir(os.path.join(nominal, name), lambda: None)  # create the folders
+                real_parent = self._inside(nominal, parent_key or key)
+                verified[parent_key] = real_parent
+            path = os.path.join(real_parent, name)
+            reader = HashingReader(read_file_chunks(local))
+            for _ in reader:
+                pass
+            tmp = self._tmp_name(path)
+            try:
+                os.link(local, tmp)
+            except OSError as exc:
+                if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                    raise
+                results.append(self.save(key, read_file_chunks(local)))
+                continue
+            self._replace(tmp, path)
+            results.append(StoredObject(key=key, size=reader.size, md5=reader.md5))
+        return results
+
     def local_path(self, key: str) -> str | None:
         path = self._path(key)
         self._regular(path, key)

@@ -269,8 +269,7 @@ def register_outputs(instance: PluginInstance) -> int:
     storage = get_storage()
     base = instance.output_folder.path  # type: ignore[union-attr]
     existing = set(ChrisFile.objects.filter(fname__startswith=base + "/").values_list("fname", flat=True))
-    objects: list[tuple[str, int, str]] = []
-    total = 0
+    pending: list[tuple[str, str]] = []
     for root, _dirs, files in os.walk(outgoing, followlinks=False):
         rel_root = os.path.relpath(root, outgoing)
         parts = [] if rel_root == "." else [_clean_name(p) for p in rel_root.split(os.sep)]
@@ -282,14 +281,12 @@ def register_outputs(instance: PluginInstance) -> int:
             if not clean or clean.endswith(LINK_SUFFIX) or os.path.islink(local) or not os.path.isfile(local):
                 continue
             key = "/".join([base, *parts, clean])
-            if key in existing:
-                continue
-            stored = storage.import_file(local, key)
-            objects.append((key, stored.size, stored.md5))
-            total += stored.size
-            existing.add(key)
-    files_register(owner=instance.feed.owner, objects=objects)
-    return total
+            if key not in existing:
+                pending.append((local, key))
+                existing.add(key)
+    stored = storage.import_files(pending)
+    files_register(owner=instance.feed.owner, objects=[(s.key, s.size, s.md5) for s in stored])
+    return sum(s.size for s in stored)
 
 
 def reconcile() -> int:

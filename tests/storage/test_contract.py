@@ -368,3 +368,22 @@ def test_invalid_keys_are_refused_before_storage_is_touched(
     assert local.read_bytes() == b"local"
     if backend == "filesystem":
         assert os.listdir(tmp_path / "root") == []
+
+
+def test_import_files_stores_many_in_order_with_md5(storage: Storage, tmp_path: Path) -> None:
+    local = tmp_path / "outputs"
+    (local / "sub").mkdir(parents=True)
+    items = []
+    for i, rel in enumerate(["a.txt", "sub/b.bin", "sub/c.bin"]):
+        (local / rel).write_bytes(bytes([i]) * (1000 + i))
+        items.append((str(local / rel), f"feeds/out/{rel}"))
+    storage.save("feeds/out/a.txt", [b"old"])  # an existing object is replaced
+    stored = storage.import_files(items)
+    assert [s.key for s in stored] == [k for _, k in items]
+    for (path, key), s in zip(items, stored, strict=True):
+        data = Path(path).read_bytes()
+        assert s.size == len(data) and s.md5 == hashlib.md5(data, usedforsecurity=False).hexdigest()
+        assert b"".join(storage.open(key)) == data
+    assert list(storage.ls("feeds/out")) == sorted(k for _, k in items)
+    with pytest.raises(InvalidKey):
+        storage.import_files([(items[0][0], "feeds/../../escape")])

@@ -158,3 +158,15 @@ def test_concurrent_saves_and_deletes_in_one_folder(fs: FilesystemStorage) -> No
         thread.join()
     assert errors == []
     assert all_entries(fs.root) == []
+
+
+def test_import_files_refuses_a_folder_that_is_a_symlink_out_of_the_root(tmp_path: Path) -> None:
+    root, outside, local = tmp_path / "root", tmp_path / "outside", tmp_path / "x.txt"
+    root.mkdir()
+    outside.mkdir()
+    local.write_bytes(b"x")
+    (root / "evil").symlink_to(outside)
+    storage = FilesystemStorage(str(root))
+    with pytest.raises(InvalidKey):
+        storage.import_files([(str(local), "evil/x.txt")])
+    assert not list(outside.iterdir())
