@@ -62,10 +62,13 @@ class PkLinkField(ItemLinkField):
         super().__init__(**kwargs)
 
     def to_representation(self, obj: Any) -> str | None:
+        return self.represent(obj, self.context)
+
+    def represent(self, obj: Any, context: dict[str, Any]) -> str | None:
         pk = getattr(obj, self.attr)
         if pk is None:
             return None
-        head, tail = link_template(self.context.get("request"), self.view_name)
+        head, tail = link_template(context.get("request"), self.view_name)
         return f"{head}{pk}{tail}"
 
 
@@ -77,32 +80,50 @@ class FileLinkField(ItemLinkField):
         super().__init__(**kwargs)
 
     def to_representation(self, obj: Any) -> str:
-        head, tail = link_template(self.context.get("request"), self.view_name, with_name=True)
+        return self.represent(obj, self.context)
+
+    def represent(self, obj: Any, context: dict[str, Any]) -> str:
+        head, tail = link_template(context.get("request"), self.view_name, with_name=True)
         return f"{head}{obj.pk}{tail.replace(_NAME, quote(_basename(obj), safe=_SAFE))}"
 
 
 class FastRepresentationMixin:
     """Represents objects without DRF's per-field machinery: each readable field becomes one small getter,
-    planned once per serializer instance (a list's child serializes a whole page). Same output as DRF:
-    None stays None, links and method fields get the object, others the attribute at their source."""
+    planned once per serializer class, so neither a page of 100 files nor a single upload's reply builds
+    or copies field objects. Same output as DRF: None stays None, links and method fields get the object,
+    others the attribute at their source. Links read the request from the serializer's context at call
+    time (the planned field objects belong to no request)."""
 
     _readable_fields: Any
+    context: dict[str, Any]
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
-        plan = self.__dict__.get("_cube_plan")
+        cls = type(self)
+        plan = cls.__dict__.get("_cube_plan")
         if plan is None:
             plan = [(field.field_name, _getter(field)) for field in self._readable_fields]
-            self.__dict__["_cube_plan"] = plan
-        return {name: get(instance) for name, get in plan}
+            cls._cube_plan = plan  # type: ignore[attr-defined]
+        context = self.context
+        return {name: get(instance, self, context) for name, get in plan}
+
+
+_PLAIN = (serializers.IntegerField, serializers.CharField, serializers.BooleanField, serializers.DateTimeField,
+          serializers.ChoiceField, serializers.ReadOnlyField)
 
 
 def _getter(field: serializers.Field) -> Any:
-    convert = field.to_representation
-    if isinstance(field, (ItemLinkField, serializers.SerializerMethodField)) or field.source == "*":
-        return convert
+    represent = getattr(field, "represent", None)
+    if represent is not None:  # our link fields
+        return lambda obj, ser, ctx: represent(obj, ctx)
+    if isinstance(field, serializers.SerializerMethodField):
+        method_name = field.method_name
+        return lambda obj, ser, ctx: getattr(ser, method_name)(obj)
+    if not isinstance(field, _PLAIN) or field.source == "*":
+        raise TypeError(f"{type(field).__name__} '{field.field_name}' has no fast representation")
+    convert = field.to_representation  # these depend on no context
     attrs = tuple(field.source_attrs)
 
-    def get(obj: Any) -> Any:
+    def get(obj: Any, ser: Any, ctx: Any) -> Any:
         for attr in attrs:
             obj = getattr(obj, attr)
             if obj is None:
@@ -169,13 +190,16 @@ class TargetLinkField(ItemLinkField):
         super().__init__(**kwargs)
 
     def to_representation(self, obj: ChrisLinkFile) -> str | None:
-        targets = self.context.get("link_targets")
+        return self.represent(obj, self.context)
+
+    def represent(self, obj: ChrisLinkFile, context: dict[str, Any]) -> str | None:
+        targets = context.get("link_targets")
         if targets is None:
             targets = link_targets([obj])
         pk = targets[self.kind].get(obj.path)
         if pk is None:
             return None
-        head, tail = link_template(self.context.get("request"),
+        head, tail = link_template(context.get("request"),
                                    "chrisfolder-detail" if self.kind == "folder" else "chrisfile-detail")
         return f"{head}{pk}{tail}"
 
