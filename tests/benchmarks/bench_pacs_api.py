@@ -1,0 +1,252 @@
+"""Benchmark: retrieving SAG-anon through the API, beside DCMTK's storescp receiving the same series.
+
+    .venv/bin/python tests/benchmarks/bench_pacs_api.py [--runs 3]
+
+Loads SAG-anon (192 MR instances, 45 MB; $CUBE_SHARED_DIR/data/SAG-anon or <repo>/../shared/data/SAG-anon)
+into a real Orthanc, then as production runs it: `manage.py dicom_listener` and a Celery worker in their
+own processes, the API in this one (DRF's test client: no HTTP server in the way). Each run registers the
+node's query once, then POSTs a retrieve and polls it until it is succeeded, i.e. until every instance
+is written to storage and registered in the file registry and the series index. Prints, per run:
+  * API:      POST retrieve → status succeeded (all 192 registered), instances/s;
+  * task:     the retrieve task's own start → end (without the broker's pickup latency);
+  * storescp: a C-MOVE of the same series into DCMTK's storescp (writing files), instances/s;
+and the ratio API/storescp (issue goal: at least 100 inst/s and at least half of storescp's rate).
+Between runs the series is deleted so that every run receives and registers it afresh.
+Database: a fresh database on the server of DATABASE_URL if set, else SQLite in a temporary directory.
+Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from tests.support.orthanc import Orthanc, die_with_parent, free_port, wait_pid_gone  # noqa: E402
+
+OUR_AET = "CUBEBENCH"
+JSON = "application/json"
+
+
+def sag_files() -> list[Path]:
+    base = os.environ.get("CUBE_SHARED_DIR")
+    folder = (Path(base) if base else REPO.parent / "shared") / "data" / "SAG-anon"
+    return sorted(folder.glob("*.dcm"))
+
+
+def database(tmp: Path) -> tuple[dict[str, str], Callable[[], None]]:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return {"DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}"}, lambda: None
+    import dj_database_url
+    import psycopg2
+
+    cfg = dj_database_url.parse(url)
+    name = f"cube_bench_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(dbname="postgres", user=cfg["USER"], password=cfg["PASSWORD"] or None,
+                             host=cfg["HOST"], port=cfg["PORT"] or 5432)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+    return {"DATABASE_URL": f"{url.rsplit('/', 1)[0]}/{name}"}, drop
+
+
+class Process:
+    """A child process started by us and stopped by its PID."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path) -> None:
+        self.name, self.log = name, log
+        self._out = open(log, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=self._out, stderr=subprocess.STDOUT,
+                                     preexec_fn=die_with_parent)  # noqa: PLW1509 - only sets PDEATHSIG
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        wait_pid_gone(self.proc.pid)
+        self._out.close()
+
+
+def wait_port(port: int, proc: Process, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not proc.alive():
+            raise RuntimeError(f"{proc.name} exited:\n{proc.log.read_text()[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{proc.name} did not listen on {port}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    sag = sag_files()
+    if not sag:
+        print("no SAG-anon data (set CUBE_SHARED_DIR)", file=sys.stderr)
+        return 2
+    if shutil.which("storescp") is None:
+        print("storescp not found: run .ci/setup-pacs.sh", file=sys.stderr)
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="cube-bench-pacs-"))
+    db_env, drop_db = database(work)
+    listen_port = free_port()
+    env = {**os.environ, **db_env, "CUBE_VAR_DIR": str(work / "var"), "STORAGE_ROOT": str(work / "storage"),
+           "CUBE_DICOM_AET": OUR_AET, "CUBE_DICOM_PORT": str(listen_port), "CUBE_DICOM_BIND": "127.0.0.1",
+           "DJANGO_SETTINGS_MODULE": "cube.settings", "CELERY_BROKER_URL": "", "TCP_NODELAY": "1"}
+    env.pop("CELERY_BROKER_URL")  # kombu's filesystem broker under CUBE_VAR_DIR: nobody else's worker
+    os.environ.update({k: v for k, v in env.items() if k != "TCP_NODELAY"})
+    procs: list[Process] = []
+    try:
+        import warnings
+
+        import django
+
+        warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: no collected static here
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0, interactive=False)
+        from cube.core.services import system_setup
+
+        admin_user = system_setup(admin_password="chris1234")
+        with Orthanc(work / "orthanc", modalities={"cube": (OUR_AET, "127.0.0.1", listen_port)}) as pacs:
+            t0 = time.perf_counter()
+            for path in sag:
+                pacs.upload(path)
+            size = sum(p.stat().st_size for p in sag)
+            print(f"SAG-anon: {len(sag)} instances, {size / 1e6:.1f} MB loaded into Orthanc in "
+                  f"{time.perf_counter() - t0:.1f} s; database {'PostgreSQL' if 'postgres' in db_env['DATABASE_URL'] else 'SQLite'}")
+            listener = Process("listener", [sys.executable, "manage.py", "dicom_listener"], env, work / "listener.log")
+            procs.append(listener)
+            worker = Process("worker", [sys.executable, "-m", "celery", "-A", "cube", "worker", "-Q", "main,jobs",
+                                        "--pool", "threads", "--concurrency", "2", "--loglevel", "WARNING"],
+                             env, work / "worker.log")
+            procs.append(worker)
+            wait_port(listen_port, listener)
+            results = run(pacs, admin_user, len(sag), args.runs, work, procs)
+        print_results(results, len(sag), size)
+    finally:
+        for proc in procs:
+            proc.stop()
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:  # noqa: S110 - django may not have started
+            pass
+        drop_db()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def run(pacs: Orthanc, admin_user: Any, count: int, runs: int, work: Path, procs: list[Process]) -> dict[str, list[float]]:
+    from django.utils.dateparse import parse_datetime
+    from rest_framework.test import APIClient
+
+    from pacs.dicom import PacsNode, move
+    from pacs.models import PACSSeries
+    from pacs.services.series import series_delete_now
+    from uploads.models import DeletionStatus
+
+    client = APIClient()
+    client.force_authenticate(admin_user)
+    r = client.post("/chris-admin/api/v1/pacs/", {"identifier": "ORTHANC", "aet": pacs.aet, "host": pacs.host,
+                                                  "port": pacs.dicom_port}, format="json", HTTP_ACCEPT=JSON)
+    assert r.status_code == 201, r.content
+    node = r.json()
+    r = client.post(node["query_list"], {"title": "sag", "query": {"PatientID": "*"}}, format="json", HTTP_ACCEPT=JSON)
+    query = poll(client, r.json()["url"])
+    if query["status"] != "succeeded":
+        raise RuntimeError(f"query failed: {query}")
+    store_dir = work / "storescp"
+    store_dir.mkdir()
+    port = free_port()
+    # TCP_NODELAY=1: DCMTK leaves Nagle on otherwise (40 ms per exchange), as Orthanc does.
+    storescp = Process("storescp", ["storescp", "-aet", "STORESCP", "-od", str(store_dir), "+xa", "+B", "-pdu",
+                                    "131072", str(port)],
+                       {**os.environ, "TCP_NODELAY": "1"}, work / "storescp.log")
+    procs.append(storescp)
+    wait_port(port, storescp)
+    pacs.add_modality("storescp", "STORESCP", "127.0.0.1", port)
+    dicom_node = PacsNode(pacs.aet, pacs.host, pacs.dicom_port, calling_aet=OUR_AET)
+    series_uid = query["result_json"][0]["series"][0]["SeriesInstanceUID"]
+    times: dict[str, list[float]] = {"api": [], "task": [], "storescp": []}
+    for _ in range(runs):
+        for series in PACSSeries.objects.all():  # receive and register afresh every run
+            PACSSeries.objects.filter(pk=series.pk).update(deletion_status=DeletionStatus.PENDING)
+            series_delete_now(series.pk)
+        posted = datetime.now(UTC)
+        r = client.post(query["retrieve_list"], {}, format="json", HTTP_ACCEPT=JSON)
+        # Polled slowly: the retrieve's own end_date says when it finished, and a busy poll would take
+        # CPU from the listener and the worker on a small machine.
+        done = poll(client, r.json()["url"], every=0.2)
+        if done["status"] != "succeeded" or done["received"] != count:
+            raise RuntimeError(f"retrieve failed: {done}")
+        begin, end = parse_datetime(done["start_date"]), parse_datetime(done["end_date"])
+        assert begin is not None and end is not None
+        times["api"].append((end - posted).total_seconds())
+        times["task"].append((end - begin).total_seconds())
+        for child in store_dir.iterdir():
+            child.unlink()
+        start = time.perf_counter()
+        result = move(dicom_node, "STORESCP", {"SeriesInstanceUID": series_uid})
+        times["storescp"].append(time.perf_counter() - start)
+        received = sum(1 for _ in store_dir.iterdir())
+        if not result.ok or received != count:
+            raise RuntimeError(f"storescp: {result}, {received} files")
+    return times
+
+
+def poll(client: Any, url: str, every: float = 0.05, timeout: float = 300) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        body: dict[str, Any] = client.get(url, HTTP_ACCEPT=JSON).json()
+        if body["status"] in ("succeeded", "errored") or time.monotonic() > deadline:
+            return body
+        time.sleep(every)
+
+
+def print_results(times: dict[str, list[float]], count: int, size: int) -> None:
+    labels = {"api": "API: POST retrieve -> succeeded (C-MOVE + write + register)",
+              "task": "retrieve task start -> end", "storescp": "DCMTK storescp, C-MOVE of the same series"}
+    for key, label in labels.items():
+        best, med = min(times[key]), statistics.median(times[key])
+        print(f"  {label:60s} {count / best:7.1f} inst/s {size / 1e6 / best:6.1f} MB/s  "
+              f"(median {count / med:6.1f} inst/s, {len(times[key])} runs)")
+    print(f"  ratio API/storescp (best of each): {min(times['storescp']) / min(times['api']):.2f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
