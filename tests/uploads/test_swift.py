@@ -13,14 +13,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import json_of
-from tests.support.swift_aio import swift_aio  # noqa: F401 - the session fixture
 from tests.uploads.conftest import multipart, upload
 
 JSON = "application/json"
 
 
 @pytest.fixture
-def storage_root(swift_aio: Any, settings: Any, tmp_path: Any) -> Iterator[str]:  # noqa: F811
+def storage_root(swift_aio: Any, settings: Any, tmp_path: Any) -> Iterator[str]:
     """Overrides the filesystem storage of tests/conftest.py for this module: everything, the system's own
     folders included, lives in a fresh Swift container."""
     from cube.storage import reset_storage_cache
