@@ -12,6 +12,8 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cube.api.fields import CachedFieldsMixin, ItemLinkField
@@ -134,6 +136,21 @@ class SeriesAttr(serializers.Field):
         return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class SeriesText(SeriesAttr):
+    pass
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class SeriesInt(SeriesAttr):
+    pass
+
+
+@extend_schema_field(OpenApiTypes.DATE)
+class SeriesDate(SeriesAttr):
+    pass
+
+
 class SeriesLinkField(ItemLinkField):
     def to_representation(self, obj: ChrisFile) -> str | None:
         series = getattr(obj.parent_folder, "pacs_series", None) if obj.parent_folder_id else None
@@ -144,7 +161,8 @@ class SeriesLinkField(ItemLinkField):
 
 
 def _dicom_attrs() -> dict[str, Any]:
-    return {name: SeriesAttr() for name in (*DICOM_FIELDS, "pacs_identifier")}
+    kinds = {"PatientAge": SeriesInt, "PatientBirthDate": SeriesDate, "StudyDate": SeriesDate}
+    return {name: kinds.get(name, SeriesText)() for name in (*DICOM_FIELDS, "pacs_identifier")}
 
 
 PACS_FILE_FIELDS = ("url", "id", "creation_date", "fname", "fsize", "public", "owner_username", *DICOM_FIELDS,

@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import renderers, views
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.settings import api_settings
@@ -138,6 +140,7 @@ class PacsProgressStream(views.APIView):
     authentication_classes = (DownloadTokenAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES)
     renderer_classes = (EventStreamRenderer, *api_settings.DEFAULT_RENDERER_CLASSES)
 
+    @extend_schema(request=None, responses={(200, "text/event-stream"): OpenApiTypes.STR}, operation_id="pacs_sse")
     def get(self, request: Any) -> StreamingHttpResponse:
         selectors.require_pacs_user(request.user)
         params = request.query_params
@@ -164,4 +167,7 @@ class PacsProgressStream(views.APIView):
         response["X-Accel-Buffering"] = "no"  # nginx: pass events through as they come
         return response
 
-    post = get
+    @extend_schema(request=None, responses={(200, "text/event-stream"): OpenApiTypes.STR},
+                   operation_id="pacs_sse_post")
+    def post(self, request: Any) -> StreamingHttpResponse:
+        return self.get(request)

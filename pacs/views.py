@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status, views
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from cube.api.pagination import LimitOffsetPagination
 from cube.api.permissions import IsStaff
 from cube.api.views import CJViewMixin
 from uploads.models import ChrisFile
-from uploads.views.common import DownloadView, Search, as_bool
+from uploads.views.common import DownloadView, Search, as_bool, schema_only
 
 from . import selectors
 from .filters import (
@@ -23,7 +26,7 @@ from .filters import (
     PACSSeriesFilter,
     ServiceFileFilter,
 )
-from .models import PACS
+from .models import PACS, PACSQuery, PACSRetrieve, PACSSeries
 from .serializers import (
     AdminPACSSerializer,
     ClassicPACSFileSerializer,
@@ -38,6 +41,27 @@ from .services import nodes, queries, retrieves
 from .services.series import series_delete_request
 
 READ_ONLY = ["get", "head", "options"]
+
+
+class FilePagination(LimitOffsetPagination):
+    """A deep page of a large archive costs one index scan: the page's ids first (skipping ``offset`` index
+    entries rather than ``offset`` rows joined to their series), then those rows with their series."""
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any] | None:
+        self.request = request
+        self.limit = self.get_limit(request)
+        if self.limit is None:
+            return None
+        self.count = self.get_count(queryset)
+        self.offset = self.get_offset(request)
+        if self.count > self.limit and self.template is not None:
+            self.display_page_controls = True
+        if self.count == 0 or self.offset > self.count:
+            return []
+        ids = list(queryset.values_list("pk", flat=True)[self.offset:self.offset + self.limit])
+        rows = {row.pk: row for row in ChrisFile.objects.filter(pk__in=ids).select_related(
+            "owner", "parent_folder__pacs_series__pacs")}
+        return [rows[i] for i in ids if i in rows]
 
 
 def _data(request: Any) -> Any:
@@ -58,6 +82,8 @@ class PacsList(CJViewMixin, generics.ListAPIView):
     cj_search = "pacs-list-query-search"
 
     def get_queryset(self) -> Any:
+        if schema_only(self):
+            return PACS.objects.none()
         return selectors.visible_pacs(self.request.user)
 
 
@@ -75,6 +101,7 @@ class PacsDetail(CJViewMixin, generics.RetrieveAPIView):
 class PacsEcho(views.APIView):
     """GET (or POST): C-ECHO the node now and say whether it answered. Changes nothing."""
 
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT}, operation_id="pacs_echo")
     def get(self, request: Any, pk: int) -> Response:
         pacs = selectors.access_pacs_by_id(request.user, pk)
         report = nodes.pacs_echo(pacs=pacs)
@@ -83,12 +110,15 @@ class PacsEcho(views.APIView):
                          "message": report.message, "rtt_ms": report.rtt_ms,
                          "association_ms": report.association_ms})
 
-    post = get
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT}, operation_id="pacs_echo_now")
+    def post(self, request: Any, pk: int) -> Response:
+        return self.get(request, pk)
 
 
 # --- queries ---
 
 
+@extend_schema_view(get=extend_schema(operation_id="pacs_node_queries_list"))
 class PacsQueryList(CJViewMixin, generics.ListCreateAPIView):
     """GET: this node's queries. POST ``title``, ``query`` (a JSON object of DICOM keywords, or a string
     holding one), ``description``, ``execute`` (default true: run the C-FIND now, in a task)."""
@@ -98,6 +128,8 @@ class PacsQueryList(CJViewMixin, generics.ListCreateAPIView):
     cj_links = {"pacs": ("pacs-detail", {"pk": "pk"})}
 
     def get_queryset(self) -> Any:
+        if schema_only(self):
+            return PACSQuery.objects.none()
         pacs = selectors.access_pacs_by_id(self.request.user, self.kwargs["pk"])
         return selectors.visible_queries(self.request.user).filter(pacs=pacs)
 
@@ -120,6 +152,8 @@ class AllPacsQueryList(CJViewMixin, generics.ListAPIView):
     cj_search = "allpacsquery-list-query-search"
 
     def get_queryset(self) -> Any:
+        if schema_only(self):
+            return PACSQuery.objects.none()
         return selectors.visible_queries(self.request.user)
 
 
@@ -164,6 +198,8 @@ class PacsRetrieveList(CJViewMixin, generics.ListCreateAPIView):
     cj_links = {"pacs_query": ("pacsquery-detail", {"pk": "pk"})}
 
     def get_queryset(self) -> Any:
+        if schema_only(self):
+            return PACSRetrieve.objects.none()
         query = selectors.access_query_by_id(self.request.user, self.kwargs["pk"])
         return selectors.visible_retrieves(self.request.user).filter(pacs_query=query)
 
@@ -198,6 +234,8 @@ class PacsSeriesList(CJViewMixin, generics.ListAPIView):
     cj_search = "pacsseries-list-query-search"
 
     def get_queryset(self) -> Any:
+        if schema_only(self):
+            return PACSSeries.objects.none()
         return selectors.visible_series(self.request.user)
 
 
@@ -205,11 +243,14 @@ class PacsSeriesListSearch(Search, PacsSeriesList):
     filterset_class = PACSSeriesFilter
 
 
+@extend_schema_view(get=extend_schema(operation_id="pacs_node_series_list"))
 class PacsSpecificSeriesList(CJViewMixin, generics.ListAPIView):
     serializer_class = PACSSeriesSerializer
     cj_links = {"pacs": ("pacs-detail", {"pk": "pk"})}
 
     def get_queryset(self) -> Any:
+        if schema_only(self):
+            return PACSSeries.objects.none()
         pacs = selectors.access_pacs_by_id(self.request.user, self.kwargs["pk"])
         return selectors.visible_series(self.request.user).filter(pacs=pacs)
 
@@ -233,9 +274,12 @@ class PacsSeriesDetail(CJViewMixin, generics.RetrieveDestroyAPIView):
 
 class PacsFileList(CJViewMixin, generics.ListAPIView):
     serializer_class = PACSFileSerializer
+    pagination_class = FilePagination
     cj_search = "pacsfile-list-query-search"
 
     def get_queryset(self) -> Any:
+        if schema_only(self):
+            return ChrisFile.objects.none()
         return selectors.pacs_files(self.request.user)
 
 
@@ -250,6 +294,8 @@ class PacsFileDetail(CJViewMixin, generics.RetrieveAPIView):
         return selectors.access_pacs_file_by_id(self.request.user, self.kwargs["pk"])
 
 
+@extend_schema_view(get=extend_schema(operation_id="pacs_files_resource"),
+                    head=extend_schema(operation_id="pacs_files_resource_head"))
 class PacsFileResource(DownloadView):
     def get_object(self) -> ChrisFile:
         return selectors.access_pacs_file_by_id(self.request.user, self.kwargs["pk"])
@@ -268,11 +314,19 @@ class ClassicPacsFileDetail(PacsFileDetail):
     serializer_class = ClassicPACSFileSerializer
 
 
+@extend_schema_view(get=extend_schema(operation_id="pacsfiles_resource"),
+                    head=extend_schema(operation_id="pacsfiles_resource_head"))
+class ClassicPacsFileResource(PacsFileResource):
+    pass
+
+
 class ServiceFileList(CJViewMixin, generics.ListAPIView):
     serializer_class = ServiceFileSerializer
     cj_search = "servicefile-list-query-search"
 
     def get_queryset(self) -> Any:
+        if schema_only(self):
+            return ChrisFile.objects.none()
         return selectors.service_files(self.request.user)
 
 

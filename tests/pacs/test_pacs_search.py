@@ -144,6 +144,12 @@ def test_download_and_bounded_queries(alice: Any, index: dict[str, Any]) -> None
     r = api.get(page["results"][0]["file_resource"].replace("/pacs/files/", "/pacsfiles/"))
     assert r.status_code == 200
 
+    # Pages (ids first, then their rows) follow the list's order (by path) without gaps or repeats.
+    whole = [f["fname"] for f in json_of(api.get("/api/v1/pacs/files/?limit=12", HTTP_ACCEPT=JSON))["results"]]
+    paged = [f["fname"] for offset in range(0, 12, 5) for f in
+             json_of(api.get(f"/api/v1/pacs/files/?limit=5&offset={offset}", HTTP_ACCEPT=JSON))["results"]]
+    assert whole == paged == sorted(whole) and len(whole) == 12
+
     def queries_for(url: str) -> int:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
