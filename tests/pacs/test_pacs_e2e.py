@@ -140,16 +140,19 @@ def test_progress_stream_and_permissions(api_live: Api) -> None:
     query = run_query(api_live.alice, pacs, "chest", {"SeriesInstanceUID": chest.uid,
                                                       "StudyInstanceUID": loaded.series("CHEST 5MM")[1].uid})
     assert query["status"] == "succeeded" and len(query["result_json"][0]["series"]) == 1
-    done = retrieve(api_live, query)
-    assert done["status"] == "succeeded"
 
-    # The stream of a finished retrieve: its series (LONK messages), then the retrieve, then it ends.
-    r = api_live.alice.get(done["progress"], headers={"Accept": "text/event-stream"}, stream=True)
+    # Opened as soon as the retrieve is created: the series' LONK messages as they change, then the
+    # retrieve's outcome, then the stream ends by itself.
+    created = api_live.alice.post(query["retrieve_list"]).json()
+    r = api_live.alice.get(created["progress"], headers={"Accept": "text/event-stream"}, stream=True)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/event-stream")
     events = [line for line in r.iter_lines(decode_unicode=True) if line.startswith(("data:", "event:"))]
     payloads = [json.loads(line[5:]) for line in events if line.startswith("data:")]
     assert {"pacs_name": "ORTHANC", "SeriesInstanceUID": chest.uid, "message": {"done": True}} in payloads
+    assert "event: retrieve" in events
     assert payloads[-1]["status"] == "succeeded" and payloads[-1]["received"] == 4
+    done = api_live.alice.get(created["url"]).json()
+    assert done["status"] == "succeeded"
     # CUBE's form, by series; a one-time download token works where headers cannot be sent.
     token = api_live.alice.post("/api/v1/downloadtokens/").json()["token"]
     r = api_live.anon.get(f"/api/v1/pacs/sse/?pacs_name=ORTHANC&series_uids={chest.uid}&download_token={token}",

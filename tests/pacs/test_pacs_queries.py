@@ -151,3 +151,19 @@ def test_result_in_cube_encoding_and_plain_json(system: Any, pacs_server: Any, d
     uids = {s["SeriesInstanceUID"]["value"] for s in decoded[0]["series"]}
     assert series.uid in uids and len(uids) == 2
     assert {s["NumberOfSeriesRelatedInstances"]["value"] for s in decoded[0]["series"]} == {"5", "3"}
+
+
+def test_event_stream_sends_changes_only_and_ends() -> None:
+    from pacs import sse
+
+    states = iter([
+        ({"1.2": {"message": {"ndicom": 0}}, "retrieve": {"status": "sent"}}, False),
+        ({"1.2": {"message": {"ndicom": 0}}, "retrieve": {"status": "sent"}}, False),
+        ({"1.2": {"message": {"ndicom": 3}}, "retrieve": {"status": "sent"}}, False),
+        ({"1.2": {"message": {"done": True}}, "retrieve": {"status": "succeeded"}}, True),
+    ])
+    frames = list(sse.event_stream(lambda: next(states), poll=0))
+    assert frames[0] == b"retry: 2000\n\n"
+    body = b"".join(frames[1:]).decode()
+    assert body.count('"ndicom": 0') == 1 and body.count('"ndicom": 3') == 1  # unchanged states are not resent
+    assert body.count("event: retrieve\n") == 2 and body.endswith('data: {"status": "succeeded"}\n\n')
