@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import in_ci
 from tests.feeds.conftest import server, worker  # noqa: F401 - fixtures used by this directory's tests
+from tests.pacs.conftest import dicom_settings, listener, pacs_server  # noqa: F401 - the PACS suite's Orthanc
 
 UI_DIR = Path(__file__).resolve().parent
 

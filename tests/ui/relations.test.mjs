@@ -45,8 +45,6 @@ const MISSING_CLASSES = {
   Pipeline: 'pipelines', PipelineList: 'pipelines', PluginPiping: 'pipelines', PipingDefaultParameter: 'pipelines',
   PipelineSourceFile: 'pipelinesourcefiles', Workflow: 'workflows', WorkflowList: 'workflows',
   AllWorkflowList: 'workflows', PipelineInstance: 'pipeline_instances', AllPipelineInstanceList: 'pipeline_instances',
-  PACS: 'pacs', PACSQuery: 'pacsqueries', PACSQueryList: 'pacsqueries', PACSRetrieve: 'pacsqueries',
-  PACSRetrieveList: 'pacsqueries', PACSSeries: 'pacsseries', PACSFile: 'pacsfiles', ServiceFile: 'servicefiles',
   PluginInstanceSplit: 'splits', PluginInstanceSplitList: 'splits',
   FeedGroupPermission: 'group_permissions', FeedGroupPermissionList: 'group_permissions',
   FeedUserPermission: 'user_permissions', FeedUserPermissionList: 'user_permissions',
@@ -54,6 +52,10 @@ const MISSING_CLASSES = {
     + 'replaced by the CUBE 6 folder browser at the same URL; classic UIs list uploads through uploadedfiles',
   FileBrowserPathFile: 'the classic path browser (see FileBrowserPath)',
 };
+
+// Checked by pacs.test.mjs, which has a registered PACS with retrieved series to look at.
+const PACS_SUITE = new Set(['PACS', 'PACSQuery', 'PACSQueryList', 'PACSRetrieve', 'PACSRetrieveList', 'PACSSeries',
+  'PACSFile', 'ServiceFile']);
 
 function headers(auth) {
   const h = { Accept: CJ, 'Content-Type': CJ };
@@ -172,7 +174,8 @@ describe(`${PACKAGE}: every link relation the client follows is there`, () => {
     }
   });
 
-  const classes = [...clientRelations(PACKAGE)].filter(([, info]) => info.rels.size > 0);
+  const classes = [...clientRelations(PACKAGE)].filter(([name, info]) => info.rels.size > 0
+    && !PACS_SUITE.has(name));
 
   it('reads the relations from the client source', () => {
     // A parse that silently finds nothing would make every check below vacuous.
@@ -195,7 +198,8 @@ describe(`${PACKAGE}: every link relation the client follows is there`, () => {
       const gaps = missing.filter((rel) => rel in MISSING_SUBSYSTEMS);
       const wrong = missing.filter((rel) => !(rel in MISSING_SUBSYSTEMS) && !optional(name, rel, sample));
       assert.deepEqual(wrong, [], `${name} lacks ${wrong.join(', ')}`);
-      for (const rel of gaps) t.todo(`${rel}: ${MISSING_SUBSYSTEMS[rel]}`);
+      // One todo per test (node shows only the last one): every missing relation with what it needs.
+      if (gaps.length) t.todo(gaps.map((rel) => `${rel} (${MISSING_SUBSYSTEMS[rel]})`).join('; '));
       for (const rel of info.rels) {
         if (rel in have) assert.match(have[rel], /^https?:\/\//, `${name}.${rel} is not an absolute URL`);
       }
