@@ -330,3 +330,21 @@ def test_a_failed_deletion_is_marked_and_can_be_retried(actors, settings, monkey
     deletion.folder_delete(folder_id=folder.pk)
     assert not ChrisFolder.objects.filter(pk=folder.pk).exists()
     assert stored_keys("home/alice/uploads/f") == []
+
+
+@pytest.mark.django_db
+def test_pages_from_either_end_of_a_listing_are_the_same_pages(actors):
+    """Deep pages are read backwards from the end; every page must still be exactly the slice asked for."""
+    from uploads.services import files_register, folder_get_or_create
+
+    folder_get_or_create(path="home/alice/uploads/pages", owner=actors.alice)
+    files_register(owner=actors.alice, objects=[(f"home/alice/uploads/pages/{i:03}", 1, "") for i in range(37)])
+    url = folder_of(actors.client("alice"), "home/alice/uploads/pages")["files"]
+    everything = [r["fname"] for r in json_of(actors.client("alice").get(f"{url}?limit=100",
+                                                                          HTTP_ACCEPT=JSON))["results"]]
+    assert len(everything) == 37 and everything == sorted(everything)
+    for offset in (0, 5, 17, 18, 19, 30, 33, 36, 37, 50):
+        for limit in (1, 4, 10):
+            r = json_of(actors.client("alice").get(f"{url}?limit={limit}&offset={offset}", HTTP_ACCEPT=JSON))
+            assert [row["fname"] for row in r["results"]] == everything[offset:offset + limit], (offset, limit)
+            assert r["count"] == 37

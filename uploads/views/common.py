@@ -104,8 +104,9 @@ class DownloadView(views.APIView):
 
 
 class IdPagePagination(LimitOffsetPagination):
-    """Limit/offset as CUBE, but a deep page costs one index-only scan: the page's ids are found first
-    (skipping `offset` index entries, not `offset` joined rows), then only those rows are loaded."""
+    """Limit/offset as CUBE, with deep pages as cheap as shallow ones: the page's ids come from an
+    index-only scan, read from whichever end of the ordering is nearer (offset 99,900 of 100,000 is the
+    first 100 ids backwards), and only those rows are then loaded."""
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any] | None:
         self.request = request
@@ -116,9 +117,15 @@ class IdPagePagination(LimitOffsetPagination):
         self.offset = self.get_offset(request)
         if self.count > self.limit and self.template is not None:
             self.display_page_controls = True
-        if self.count == 0 or self.offset > self.count:
+        if self.count == 0 or self.offset >= self.count:
             return []
-        ids = list(queryset.values_list("pk", flat=True)[self.offset:self.offset + self.limit])
+        ids_qs = queryset.values_list("pk", flat=True)
+        if self.offset > self.count // 2 and queryset.ordered:
+            take = min(self.limit, self.count - self.offset)
+            skip = self.count - self.offset - take
+            ids = list(ids_qs.reverse()[skip:skip + take])[::-1]
+        else:
+            ids = list(ids_qs[self.offset:self.offset + self.limit])
         rows = {row.pk: row for row in queryset.model.objects.filter(pk__in=ids).select_related(
             *_related(queryset))}
         return [rows[i] for i in ids if i in rows]
