@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 
+from cube.users.admin import StaffAdmin
+
 from .models import PACS, PACSQuery, PACSRetrieve, PACSSeries
 from .services import nodes
 
@@ -28,7 +30,7 @@ class PACSForm(forms.ModelForm):
 
 
 @admin.register(PACS)
-class PACSAdmin(admin.ModelAdmin):
+class PACSAdmin(StaffAdmin):
     form = PACSForm
     list_display = ("identifier", "aet", "host", "port", "retrieve_method", "calling_aet", "active", "folder")
     list_filter = ("active", "retrieve_method")
@@ -65,7 +67,7 @@ class PACSAdmin(admin.ModelAdmin):
 
 
 @admin.register(PACSQuery)
-class PACSQueryAdmin(admin.ModelAdmin):
+class PACSQueryAdmin(StaffAdmin):
     list_display = ("title", "pacs", "owner", "status", "execute", "creation_date")
     list_filter = ("status", "pacs")
     search_fields = ("title", "description", "owner__username")
@@ -73,14 +75,15 @@ class PACSQueryAdmin(admin.ModelAdmin):
 
 
 @admin.register(PACSRetrieve)
-class PACSRetrieveAdmin(admin.ModelAdmin):
+class PACSRetrieveAdmin(StaffAdmin):
     list_display = ("id", "pacs_query", "owner", "status", "received", "expected", "creation_date")
     list_filter = ("status",)
+    search_fields = ("=id", "pacs_query__title", "owner__username")
     readonly_fields = ("status", "status_message", "expected", "received", "series", "start_date", "end_date")
 
 
 @admin.register(PACSSeries)
-class PACSSeriesAdmin(admin.ModelAdmin):
+class PACSSeriesAdmin(StaffAdmin):
     list_display = ("PatientID", "PatientName", "StudyDate", "Modality", "SeriesDescription", "ndicom", "pacs")
     list_filter = ("pacs", "Modality")
     search_fields = ("PatientID", "PatientName", "AccessionNumber", "StudyInstanceUID", "SeriesInstanceUID",
