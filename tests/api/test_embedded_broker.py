@@ -11,7 +11,8 @@ from kombu import Connection
 def test_messages_written_while_consumed_are_always_whole(tmp_path: Any) -> None:
     folder = tmp_path / "q"
     folder.mkdir()
-    options = {"data_folder_in": str(folder), "data_folder_out": str(folder), "polling_interval": 0.001}
+    options = {"data_folder_in": str(folder), "data_folder_out": str(folder), "polling_interval": 0.001,
+               "control_folder": str(tmp_path / "control")}  # kombu defaults to ./control
     big = "x" * 2_000_000  # large enough that an in-place write is observable half-done
     received: list[int] = []
     errors: list[BaseException] = []
