@@ -34,3 +34,13 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
+
+
+SCHEME = "cubefs"
+
+
+def register() -> None:
+    """Make ``cubefs://`` name this transport, so the broker URL alone decides where messages go."""
+    from kombu.transport import TRANSPORT_ALIASES
+
+    TRANSPORT_ALIASES.setdefault(SCHEME, f"{__name__}:Transport")

@@ -12,7 +12,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from cube.storage import get_storage
 
@@ -126,11 +127,27 @@ def files_register(*, owner: Any, objects: Sequence[tuple[str, int, str]]) -> in
     if not objects:
         return 0
     folders = folders_ensure(paths={parent_of(key) for key, _, _ in objects}, owner=owner)
-    rows = [ChrisFile(fname=key, size=size, md5=md5, parent_folder=folders[parent_of(key)], owner=owner)
-            for key, size, md5 in objects]
+    now = timezone.now()
+    rows = [(key, size, md5, folders[parent_of(key)].pk, owner.pk, False, now) for key, size, md5 in objects]
     with transaction.atomic():
-        ChrisFile.objects.bulk_create(rows, batch_size=1000)
+        _insert_files(rows)
     return len(rows)
+
+
+def _insert_files(rows: list[tuple[Any, ...]]) -> None:
+    """INSERT file rows directly: for thousands of job outputs, Django's bulk_create spends more time
+    preparing each value than the database spends storing it. Same columns, same transaction."""
+    table = connection.ops.quote_name(ChrisFile._meta.db_table)
+    columns = "fname, size, md5, parent_folder_id, owner_id, public, creation_date"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            from psycopg2.extras import execute_values
+
+            execute_values(cursor.cursor, f"INSERT INTO {table} ({columns}) VALUES %s", rows,  # noqa: S608
+                           page_size=1000)
+        else:
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s)",  # noqa: S608
+                               rows)
 
 
 def link_file_create(*, owner: Any, fname: str, target: str, public: bool = False) -> ChrisLinkFile:

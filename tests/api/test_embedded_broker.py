@@ -7,6 +7,8 @@ from typing import Any
 
 from kombu import Connection
 
+import cube.celery  # noqa: F401 - registers the cubefs:// transport
+
 
 def test_messages_written_while_consumed_are_always_whole(tmp_path: Any) -> None:
     folder = tmp_path / "q"
@@ -19,7 +21,7 @@ def test_messages_written_while_consumed_are_always_whole(tmp_path: Any) -> None
 
     def consume() -> None:
         try:
-            with Connection("filesystem://", transport="cube.broker:Transport", transport_options=options) as conn:
+            with Connection("cubefs://", transport_options=options) as conn:
                 queue = conn.SimpleQueue("race")
                 while len(received) < 20:
                     msg = queue.get(timeout=30)
@@ -30,7 +32,7 @@ def test_messages_written_while_consumed_are_always_whole(tmp_path: Any) -> None
 
     reader = threading.Thread(target=consume)
     reader.start()
-    with Connection("filesystem://", transport="cube.broker:Transport", transport_options=options) as conn:
+    with Connection("cubefs://", transport_options=options) as conn:
         queue = conn.SimpleQueue("race")
         for _ in range(20):
             queue.put({"data": big})

@@ -13,8 +13,7 @@ else:
     _queue_dir = env.VAR_DIR / "celery-broker"
     for _sub in ("queue", "processed", "control"):
         (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT = "cube.broker:Transport"  # kombu's filesystem transport, with atomic writes
+    CELERY_BROKER_URL = "cubefs://"  # kombu's filesystem transport with atomic writes (cube/broker.py)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir / "queue"),
         "data_folder_out": str(_queue_dir / "queue"),
