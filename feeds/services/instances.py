@@ -30,6 +30,14 @@ def transition(instance_id: int, frm: Iterable[str] | str, to: str, **fields: An
     return updated == 1
 
 
+DEFAULT_CPU_MILLICORES = 1000
+DEFAULT_MEMORY_MB = 1024
+
+
+def _clamp(value: int, low: int, high: int) -> int:
+    return max(low, min(value, high))
+
+
 def _limit(data: Any, name: str, low: int, high: int, default: int, parse: Any) -> int:
     raw = data.get(name)
     if raw in (None, ""):
@@ -91,9 +99,12 @@ def instance_create(*, user: Any, plugin: Plugin, data: Any) -> PluginInstance:
     if plugin.meta.type == PluginType.TS:
         check_topology(plugin, previous.id if previous else None, previous.feed_id if previous else None, values)
     cr = _compute_resource(plugin, data.get("compute_resource_name"))
-    cpu = _limit(data, "cpu_limit", plugin.min_cpu_limit, plugin.max_cpu_limit, plugin.min_cpu_limit, parse_cpu)
-    mem = _limit(data, "memory_limit", plugin.min_memory_limit, plugin.max_memory_limit, plugin.min_memory_limit,
-                 parse_memory)
+    # Defaults: one core and 1 GiB, within the plugin's range. CUBE defaults to the minimum, which for
+    # pl-dircopy is 50 millicores: a container limited to 5% of a core takes seconds just to start Python.
+    cpu = _limit(data, "cpu_limit", plugin.min_cpu_limit, plugin.max_cpu_limit,
+                 _clamp(DEFAULT_CPU_MILLICORES, plugin.min_cpu_limit, plugin.max_cpu_limit), parse_cpu)
+    mem = _limit(data, "memory_limit", plugin.min_memory_limit, plugin.max_memory_limit,
+                 _clamp(DEFAULT_MEMORY_MB, plugin.min_memory_limit, plugin.max_memory_limit), parse_memory)
     workers = _limit(data, "number_of_workers", plugin.min_number_of_workers, plugin.max_number_of_workers,
                      plugin.min_number_of_workers, int)
     gpus = _limit(data, "gpu_limit", plugin.min_gpu_limit, plugin.max_gpu_limit, plugin.min_gpu_limit, int)
