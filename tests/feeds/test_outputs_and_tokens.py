@@ -53,11 +53,10 @@ def test_outputs_lose_commas_and_plugin_made_links(started_run: Any, storage_roo
 
 @pytest.mark.django_db
 def test_job_token_works_only_while_its_job_runs(started_run: Any, api: Any) -> None:
-    from feeds.jobtokens import job_token
-    from feeds.models import PluginInstance, Status
-
     from rest_framework.authtoken.models import Token
 
+    from feeds.jobtokens import job_token
+    from feeds.models import PluginInstance, Status
     from feeds.services.jobs import build_spec, runner_for
 
     permanent, _ = Token.objects.get_or_create(user=started_run.owner)
