@@ -15,6 +15,8 @@ import sys
 import time
 from importlib.util import find_spec
 
+OPTIONAL = {"dicom"}
+
 
 def commands(port: int, host: str) -> list[tuple[str, list[str]]]:
     py = sys.executable
@@ -54,11 +56,18 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     status = 0
     while not stopping:
-        for name, proc in procs.items():
-            if proc.poll() is not None:
-                print(f"cube: {name} exited with {proc.returncode}; stopping the rest", flush=True)
-                status = proc.returncode or 1
-                stopping = True
+        for name, proc in list(procs.items()):
+            if proc.poll() is None:
+                continue
+            if name in OPTIONAL:
+                # The API is still useful without the DICOM listener (e.g. port 11111 already taken).
+                print(f"cube: {name} exited with {proc.returncode}; serving without it "
+                      f"(set CUBE_DICOM_PORT to use another port)", flush=True)
+                del procs[name]
+                continue
+            print(f"cube: {name} exited with {proc.returncode}; stopping the rest", flush=True)
+            status = proc.returncode or 1
+            stopping = True
         time.sleep(0.2)
     for proc in procs.values():
         if proc.poll() is None:
