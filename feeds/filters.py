@@ -4,6 +4,8 @@ from typing import Any
 
 import django_filters
 
+from cube.api.filters import date_range
+
 from .models import ACTIVE, INACTIVE, Feed, PluginInstance
 
 
@@ -13,8 +15,7 @@ class FeedFilter(django_filters.FilterSet):
     name_startswith = django_filters.CharFilter(field_name="name", lookup_expr="startswith")
     min_id = django_filters.NumberFilter(field_name="id", lookup_expr="gte")
     max_id = django_filters.NumberFilter(field_name="id", lookup_expr="lte")
-    min_creation_date = django_filters.IsoDateTimeFilter(field_name="creation_date", lookup_expr="gte")
-    max_creation_date = django_filters.IsoDateTimeFilter(field_name="creation_date", lookup_expr="lte")
+    min_creation_date, max_creation_date = date_range("creation_date")
 
     class Meta:
         model = Feed
@@ -23,10 +24,8 @@ class FeedFilter(django_filters.FilterSet):
 
 
 class PluginInstanceFilter(django_filters.FilterSet):
-    min_start_date = django_filters.IsoDateTimeFilter(field_name="start_date", lookup_expr="gte")
-    max_start_date = django_filters.IsoDateTimeFilter(field_name="start_date", lookup_expr="lte")
-    min_end_date = django_filters.IsoDateTimeFilter(field_name="end_date", lookup_expr="gte")
-    max_end_date = django_filters.IsoDateTimeFilter(field_name="end_date", lookup_expr="lte")
+    min_start_date, max_start_date = date_range("start_date")
+    min_end_date, max_end_date = date_range("end_date")
     root_id = django_filters.NumberFilter(method="filter_root")
     title = django_filters.CharFilter(lookup_expr="icontains")
     active = django_filters.BooleanFilter(method="filter_active")

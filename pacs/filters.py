@@ -13,6 +13,7 @@ import django_filters
 from django import forms
 from django.db.models import Min, QuerySet
 
+from cube.api.filters import date_range
 from uploads.filters import filter_icontains_multiple, filter_nslashes
 from uploads.models import ChrisFile
 
@@ -37,8 +38,7 @@ class PACSFilter(django_filters.FilterSet):
 
 
 class PACSQueryFilter(django_filters.FilterSet):
-    min_creation_date = django_filters.IsoDateTimeFilter(field_name="creation_date", lookup_expr="gte")
-    max_creation_date = django_filters.IsoDateTimeFilter(field_name="creation_date", lookup_expr="lte")
+    min_creation_date, max_creation_date = date_range("creation_date")
     title_exact = django_filters.CharFilter(field_name="title", lookup_expr="exact")
     title = django_filters.CharFilter(field_name="title", lookup_expr="icontains")
     description = django_filters.CharFilter(field_name="description", lookup_expr="icontains")
@@ -52,8 +52,7 @@ class PACSQueryFilter(django_filters.FilterSet):
 
 
 class PACSRetrieveFilter(django_filters.FilterSet):
-    min_creation_date = django_filters.IsoDateTimeFilter(field_name="creation_date", lookup_expr="gte")
-    max_creation_date = django_filters.IsoDateTimeFilter(field_name="creation_date", lookup_expr="lte")
+    min_creation_date, max_creation_date = date_range("creation_date")
     owner_username = django_filters.CharFilter(field_name="owner__username", lookup_expr="exact")
 
     class Meta:
@@ -101,8 +100,7 @@ def _filterset(name: str, model: Any, declared: dict[str, Any], fields: tuple[st
 
 
 class _CreationDates(django_filters.FilterSet):
-    min_creation_date = django_filters.IsoDateTimeFilter(field_name="creation_date", lookup_expr="gte")
-    max_creation_date = django_filters.IsoDateTimeFilter(field_name="creation_date", lookup_expr="lte")
+    min_creation_date, max_creation_date = date_range("creation_date")
 
 
 PACSSeriesFilter = _filterset(

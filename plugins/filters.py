@@ -5,6 +5,8 @@ from typing import Any
 import django_filters
 from django.db.models import Q
 
+from cube.api.filters import date_range
+
 from .models import ComputeResource, Plugin, PluginMeta
 
 
@@ -24,8 +26,7 @@ class PluginMetaFilter(django_filters.FilterSet):
     title = django_filters.CharFilter(lookup_expr="icontains")
     category = django_filters.CharFilter(lookup_expr="icontains")
     authors = django_filters.CharFilter(lookup_expr="icontains")
-    min_creation_date = django_filters.IsoDateTimeFilter(field_name="creation_date", lookup_expr="gte")
-    max_creation_date = django_filters.IsoDateTimeFilter(field_name="creation_date", lookup_expr="lte")
+    min_creation_date, max_creation_date = date_range("creation_date")
     name_title_category = django_filters.CharFilter(
         method=lambda qs, n, v: _or_icontains(("name", "title", "category"))(qs, n, v))
     name_authors_category = django_filters.CharFilter(
@@ -48,8 +49,7 @@ class PluginFilter(django_filters.FilterSet):
     name_title_category = django_filters.CharFilter(
         method=lambda qs, n, v: _or_icontains(("meta__name", "meta__title", "meta__category"))(qs, n, v))
     compute_resource_id = django_filters.NumberFilter(field_name="compute_resources__id")
-    min_creation_date = django_filters.IsoDateTimeFilter(field_name="creation_date", lookup_expr="gte")
-    max_creation_date = django_filters.IsoDateTimeFilter(field_name="creation_date", lookup_expr="lte")
+    min_creation_date, max_creation_date = date_range("creation_date")
     sort = django_filters.OrderingFilter(fields=(("version", "version"), ("creation_date", "creation_date")))
 
     class Meta:

@@ -8,6 +8,8 @@ from typing import Any
 import django_filters
 from django.db.models import Min, Q, QuerySet
 
+from cube.api.filters import date_range
+
 from .models import ChrisFile, ChrisFolder, FileDownloadToken
 
 
@@ -33,8 +35,7 @@ def filter_icontains_multiple(queryset: QuerySet, value: str, *, field: str = "f
 
 
 class UserFileFilter(django_filters.FilterSet):
-    min_creation_date = django_filters.IsoDateTimeFilter(field_name="creation_date", lookup_expr="gte")
-    max_creation_date = django_filters.IsoDateTimeFilter(field_name="creation_date", lookup_expr="lte")
+    min_creation_date, max_creation_date = date_range("creation_date")
     fname = django_filters.CharFilter(field_name="fname", lookup_expr="startswith")
     fname_exact = django_filters.CharFilter(field_name="fname", lookup_expr="exact")
     fname_icontains = django_filters.CharFilter(field_name="fname", lookup_expr="icontains")
