@@ -26,7 +26,9 @@ import sys
 import time
 from typing import Any
 
-from .base import JobSpec, JobState, JobStatus, Runner, RunnerError, check_job_id
+from .base import JobSpec, JobState, JobStatus, RunnerError
+from .statedir import StateDirRunner
+from .statedir import read_text as _read
 
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 _WRAPPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_localwrap.py")
@@ -39,14 +41,6 @@ _children: list[subprocess.Popen[bytes]] = []
 
 def _reap() -> None:
     _children[:] = [p for p in _children if p.poll() is None]
-
-
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        return None
 
 
 def _write_atomic(path: str, text: str) -> None:
@@ -101,7 +95,7 @@ def _killpg(record: str | None, sig: int, *, leader_alive: bool = True) -> None:
             pass
 
 
-class LocalRunner(Runner):
+class LocalRunner(StateDirRunner):
     """Runs ``entrypoint + args + [input_dir, output_dir]`` as a detached host process.
 
     Options: ``state_dir`` (required; one per host, shared by every worker of that host), ``path``
@@ -121,10 +115,7 @@ class LocalRunner(Runner):
         user: str | None = None,
         **options: object,
     ) -> None:
-        super().__init__(state_dir=state_dir, **options)
-        if not state_dir:
-            raise RunnerError("LocalRunner needs a state_dir")
-        self.state_dir = os.path.abspath(state_dir)
+        super().__init__(state_dir, **options)
         self.path = path
         self.lang = lang
         self.kill_grace_seconds = float(kill_grace_seconds)
@@ -140,9 +131,6 @@ class LocalRunner(Runner):
                 raise RunnerError("running jobs as another user needs a worker running as root")
 
     # -- helpers -------------------------------------------------------------------------------
-
-    def _dir(self, job_id: str) -> str:
-        return os.path.join(self.state_dir, check_job_id(job_id))
 
     def _wait_for_exit(self, job_dir: str, seconds: float) -> bool:
         """Wait until the supervisor wrote ``exit`` or died; True if it is done either way."""
@@ -267,9 +255,6 @@ class LocalRunner(Runner):
         except FileNotFoundError:
             return False
         return any(marker in tail for marker in _OOM_MARKERS)
-
-    def logs(self, job_id: str) -> str:
-        return _read(os.path.join(self._dir(job_id), "log")) or ""
 
     def cancel(self, job_id: str) -> None:
         job_dir = self._dir(job_id)

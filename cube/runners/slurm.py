@@ -26,7 +26,9 @@ import shutil
 import subprocess
 import time
 
-from .base import JobSpec, JobState, JobStatus, Runner, RunnerError, check_job_id
+from .base import JobSpec, JobState, JobStatus, RunnerError
+from .statedir import StateDirRunner
+from .statedir import read_text as _read
 
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -58,15 +60,7 @@ exit $rc
 """
 
 
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        return None
-
-
-class SlurmRunner(Runner):
+class SlurmRunner(StateDirRunner):
     """Submits each job with sbatch (job name = job_id) and answers from its state dir and SLURM.
 
     Options: ``state_dir`` (required; shared with the compute nodes), ``partition``, ``account``,
@@ -89,10 +83,7 @@ class SlurmRunner(Runner):
         command_timeout: float = 60,
         **options: object,
     ) -> None:
-        super().__init__(state_dir=state_dir, **options)
-        if not state_dir:
-            raise RunnerError("SlurmRunner needs a state_dir")
-        self.state_dir = os.path.abspath(state_dir)
+        super().__init__(state_dir, **options)
         self.partition = partition
         self.account = account
         self.sbatch_args = list(sbatch_args or [])
@@ -104,9 +95,6 @@ class SlurmRunner(Runner):
         self.command_timeout = command_timeout
 
     # -- helpers -------------------------------------------------------------------------------
-
-    def _dir(self, job_id: str) -> str:
-        return os.path.join(self.state_dir, check_job_id(job_id))
 
     def _run(self, args: list[str], extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         """A SLURM client command, with a scratch environment: the worker's must not reach the job."""
@@ -260,9 +248,6 @@ class SlurmRunner(Runner):
         if any(marker in log[-4096:] for marker in _OOM_MARKERS):
             return JobStatus(JobState.FAILED, code, f"out of memory (limit {spec.get('memory_limit_mb')} MB)")
         return JobStatus(JobState.FAILED, code, f"exited with code {code}")
-
-    def logs(self, job_id: str) -> str:
-        return _read(os.path.join(self._dir(job_id), "log")) or ""
 
     def cancel(self, job_id: str) -> None:
         job_dir = self._dir(job_id)
