@@ -86,6 +86,9 @@ class PodmanService:
             self.proc = subprocess.Popen(
                 ["podman", "--log-level=warn", "system", "service", "--time=0", self.docker_base_url],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=self.env,
+                # conmon drops marker files (e.g. "oom" when a container hits its memory limit) into
+                # the service's working directory: keep them in ours, not in the caller's.
+                cwd=str(self.root),
             )
         finally:
             log.close()
