@@ -11,11 +11,10 @@ from rest_framework import generics, status, views
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from cube.api.pagination import LimitOffsetPagination
 from cube.api.permissions import IsStaff
 from cube.api.views import CJViewMixin
 from uploads.models import ChrisFile
-from uploads.views.common import DownloadView, Search, as_bool, schema_only
+from uploads.views.common import DownloadView, IdPagePagination, Search, as_bool, schema_only
 
 from . import selectors
 from .filters import (
@@ -41,27 +40,6 @@ from .services import nodes, queries, retrieves
 from .services.series import series_delete_request
 
 READ_ONLY = ["get", "head", "options"]
-
-
-class FilePagination(LimitOffsetPagination):
-    """A deep page of a large archive costs one index scan: the page's ids first (skipping ``offset`` index
-    entries rather than ``offset`` rows joined to their series), then those rows with their series."""
-
-    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any] | None:
-        self.request = request
-        self.limit = self.get_limit(request)
-        if self.limit is None:
-            return None
-        self.count = self.get_count(queryset)
-        self.offset = self.get_offset(request)
-        if self.count > self.limit and self.template is not None:
-            self.display_page_controls = True
-        if self.count == 0 or self.offset > self.count:
-            return []
-        ids = list(queryset.values_list("pk", flat=True)[self.offset:self.offset + self.limit])
-        rows = {row.pk: row for row in ChrisFile.objects.filter(pk__in=ids).select_related(
-            "owner", "parent_folder__pacs_series__pacs")}
-        return [rows[i] for i in ids if i in rows]
 
 
 def _data(request: Any) -> Any:
@@ -274,7 +252,7 @@ class PacsSeriesDetail(CJViewMixin, generics.RetrieveDestroyAPIView):
 
 class PacsFileList(CJViewMixin, generics.ListAPIView):
     serializer_class = PACSFileSerializer
-    pagination_class = FilePagination
+    pagination_class = IdPagePagination
     cj_search = "pacsfile-list-query-search"
 
     def get_queryset(self) -> Any:

@@ -132,5 +132,12 @@ class IdPagePagination(LimitOffsetPagination):
 
 
 def _related(queryset: Any) -> list[str]:
+    """The queryset's select_related paths, nested ones included ({'a': {'b': {}}} → ['a__b'])."""
+    def paths(tree: dict[str, Any], prefix: str = "") -> list[str]:
+        out = []
+        for name, sub in tree.items():
+            out.extend(paths(sub, f"{prefix}{name}__") if sub else [f"{prefix}{name}"])
+        return out
+
     related = queryset.query.select_related
-    return list(related) if isinstance(related, dict) else []
+    return paths(related) if isinstance(related, dict) else []
