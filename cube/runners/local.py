@@ -26,6 +26,7 @@ import sys
 import time
 from typing import Any
 
+from ._localwrap import _write_atomic  # the supervisor's own helper (it imports nothing of ours)
 from .base import JobSpec, JobState, JobStatus, RunnerError
 from .statedir import StateDirRunner
 from .statedir import read_text as _read
@@ -41,13 +42,6 @@ _children: list[subprocess.Popen[bytes]] = []
 
 def _reap() -> None:
     _children[:] = [p for p in _children if p.poll() is None]
-
-
-def _write_atomic(path: str, text: str) -> None:
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 def _start_ticks(pid: int) -> str | None:
