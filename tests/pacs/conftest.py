@@ -17,7 +17,7 @@ import requests
 
 from tests.conftest import in_ci
 from tests.feeds.conftest import server, worker  # noqa: F401 - fixtures used by the tests here
-from tests.pacs.dicom.synth import PatientSpec, SeriesSpec, StudySpec, build_all, sample_patients
+from tests.pacs.dicom.synth import PatientSpec, SeriesSpec, StudySpec, build_all, find_series, sample_patients
 from tests.support.orthanc import Orthanc, find_orthanc
 
 OUR_AET = "CUBEAPI"
@@ -30,12 +30,7 @@ class LoadedOrthanc:
     patients: list[PatientSpec]
 
     def series(self, description: str) -> tuple[PatientSpec, StudySpec, SeriesSpec]:
-        for patient in self.patients:
-            for study in patient.studies:
-                for series in study.series:
-                    if series.description == description:
-                        return patient, study, series
-        raise KeyError(description)
+        return find_series(self.patients, description)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ Under CI=true a missing Orthanc fails the tests; elsewhere they skip with the re
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,16 +13,13 @@ from pathlib import Path
 import pytest
 
 from pacs.dicom import FileSink, PacsNode, StorageSCP, run_scp
+from tests.conftest import in_ci
 from tests.support.orthanc import Orthanc, find_orthanc
 
-from .synth import PatientSpec, build_all, sample_patients
+from .synth import PatientSpec, SeriesSpec, StudySpec, build_all, find_series, sample_patients
 
 OUR_AET = "CUBETEST"
 _receiver_ids = itertools.count(1)
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
 
 
 @dataclass
@@ -32,13 +28,8 @@ class LoadedPacs:
     node: PacsNode
     patients: list[PatientSpec]
 
-    def series(self, description: str):  # type: ignore[no-untyped-def]
-        for patient in self.patients:
-            for study in patient.studies:
-                for series in study.series:
-                    if series.description == description:
-                        return patient, study, series
-        raise KeyError(description)
+    def series(self, description: str) -> tuple[PatientSpec, StudySpec, SeriesSpec]:
+        return find_series(self.patients, description)
 
 
 @pytest.fixture(scope="session")

@@ -129,6 +129,16 @@ def sample_patients() -> list[PatientSpec]:
     ]
 
 
+def find_series(patients: list[PatientSpec], description: str) -> tuple[PatientSpec, StudySpec, SeriesSpec]:
+    """The (patient, study, series) whose series has this description; KeyError if none."""
+    for patient in patients:
+        for study in patient.studies:
+            for series in study.series:
+                if series.description == description:
+                    return patient, study, series
+    raise KeyError(description)
+
+
 def build_all(patients: list[PatientSpec]) -> list[bytes]:
     files = []
     for patient in patients:
