@@ -47,7 +47,7 @@ def basic_auth_rate(base: str, clients: int = 8, seconds: float = 10.0) -> float
     stop = time.monotonic() + seconds
 
     def run(i: int) -> None:
-        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
         while time.monotonic() < stop:
             conn.request("GET", "/api/v1/plugins/", headers=headers)
             resp = conn.getresponse()
@@ -64,7 +64,11 @@ def basic_auth_rate(base: str, clients: int = 8, seconds: float = 10.0) -> float
     return sum(count) / seconds
 
 
-def job_latency(base: str, runs: int = 5) -> list[float]:
+def job_latency(base: str, runs: int = 5, compute_resource_name: str | None = None) -> list[float]:
+    """Seconds from POSTing a pl-dircopy run to seeing it finishedSuccessfully, polling every 20 ms."""
+    body = {"dir": "home/chris/uploads"}
+    if compute_resource_name:
+        body["compute_resource_name"] = compute_resource_name
     s = requests.Session()
     s.auth = ("chris", "chris1234")
     s.headers["Accept"] = "application/json"
@@ -72,7 +76,7 @@ def job_latency(base: str, runs: int = 5) -> list[float]:
     times = []
     for _ in range(runs):
         t0 = time.monotonic()
-        inst = s.post(f"{base}/api/v1/plugins/{pid}/instances/", json={"dir": "home/chris/uploads"}).json()
+        inst = s.post(f"{base}/api/v1/plugins/{pid}/instances/", json=body).json()
         while True:
             status = s.get(inst["url"]).json()["status"]
             if status in ("finishedSuccessfully", "finishedWithError", "cancelled"):
@@ -111,6 +115,26 @@ t0 = time.monotonic(); register_outputs(inst); print(time.monotonic() - t0)
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def start_embedded(env: dict[str, str], port: int, timeout: float = 90) -> tuple[subprocess.Popen[bytes], str]:
+    """`python -m cube.embedded` (what make run starts) in its own process group; returns once it serves."""
+    server = subprocess.Popen([PY, "-m", "cube.embedded", "--port", str(port), "--host", "127.0.0.1"], cwd=REPO,
+                              env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(f"{base}/api/v1/", timeout=10).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            os.killpg(server.pid, signal.SIGTERM)
+            raise SystemExit("server did not start")
+        time.sleep(0.2)
+    time.sleep(2)  # let the Celery worker come up too
+    return server, base
+
+
 def main() -> None:
     tmp = tempfile.mkdtemp(prefix="cube-bench-")
     port = free_port()
@@ -119,21 +143,8 @@ def main() -> None:
     manage(env, "migrate", "--noinput")
     manage(env, "cube_setup")
     manage(env, "register_plugins", "--builtins", "--compute-names", "host")
-    server = subprocess.Popen([PY, "-m", "cube.embedded", "--port", str(port), "--host", "127.0.0.1"], cwd=REPO,
-                              env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_embedded(env, port)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/api/v1/", timeout=10).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("server did not start")
-            time.sleep(0.2)
-        time.sleep(2)  # let the Celery worker come up too
         # Warm up: each server process verifies the password once (0.3 s of PBKDF2), then uses its cache.
         basic_auth_rate(base, seconds=5)
         rate = basic_auth_rate(base)
