@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rest_framework import generics, serializers, status
@@ -50,8 +52,13 @@ def _read_descriptor(data: Any) -> Any:
         raise ValidationError({"fname": [f"The descriptor is not valid JSON: {exc}"]}) from None
 
 
-def _registration_errors(exc: DescriptorError) -> ValidationError:
-    return ValidationError(exc.errors)
+@contextmanager
+def descriptor_errors_as_400() -> Iterator[None]:
+    """The catalogue services report every problem by field; the API answers them as one 400."""
+    try:
+        yield
+    except DescriptorError as exc:
+        raise ValidationError(exc.errors) from None
 
 
 class AdminPluginList(CJViewMixin, generics.ListCreateAPIView):
@@ -64,11 +71,9 @@ class AdminPluginList(CJViewMixin, generics.ListCreateAPIView):
 
     def create(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         descriptor = _read_descriptor(request.data)
-        try:
+        with descriptor_errors_as_400():
             plugin = services.plugin_register(descriptor=descriptor,
                                               compute_names=_names(request.data.get("compute_names")))
-        except DescriptorError as exc:
-            raise _registration_errors(exc) from None
         return Response(self.get_serializer(plugin).data, status=status.HTTP_201_CREATED)
 
 
@@ -81,11 +86,9 @@ class AdminPluginDetail(CJViewMixin, generics.RetrieveUpdateDestroyAPIView):
 
     def update(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         plugin = self.get_object()
-        try:
+        with descriptor_errors_as_400():
             services.plugin_set_compute_resources(plugin=plugin,
                                                   compute_names=_names(request.data.get("compute_names")))
-        except DescriptorError as exc:
-            raise _registration_errors(exc) from None
         return Response(self.get_serializer(self.get_object()).data)
 
     def perform_destroy(self, instance: Plugin) -> None:
@@ -114,10 +117,8 @@ class AdminComputeResourceList(CJViewMixin, generics.ListCreateAPIView):
     def create(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         data = AdminComputeResourceCreate(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
+        with descriptor_errors_as_400():
             cr = services.compute_resource_create(**data.validated_data)
-        except DescriptorError as exc:
-            raise _registration_errors(exc) from None
         return Response(self.get_serializer(cr).data, status=status.HTTP_201_CREATED)
 
 
@@ -127,7 +128,5 @@ class AdminComputeResourceDetail(CJViewMixin, generics.RetrieveDestroyAPIView):
     queryset = ComputeResource.objects.all()
 
     def perform_destroy(self, instance: ComputeResource) -> None:
-        try:
+        with descriptor_errors_as_400():
             services.compute_resource_delete(compute_resource=instance)
-        except DescriptorError as exc:
-            raise _registration_errors(exc) from None
