@@ -30,6 +30,10 @@ def test_messages_written_while_consumed_are_always_whole(tmp_path: Any) -> None
         except BaseException as exc:  # reported below
             errors.append(exc)
 
+    # Declare the queue before the race starts: this test is about message files, and kombu also
+    # (re)writes the exchange's routing table in place when a queue is first bound.
+    with Connection("cubefs://", transport_options=options) as conn:
+        conn.SimpleQueue("race").close()
     reader = threading.Thread(target=consume)
     reader.start()
     with Connection("cubefs://", transport_options=options) as conn:
@@ -40,3 +44,35 @@ def test_messages_written_while_consumed_are_always_whole(tmp_path: Any) -> None
     assert not errors, errors
     assert received == [len(big)] * 20
     assert not [p for p in folder.iterdir() if p.name.endswith(".partial")]
+
+
+def test_a_message_is_written_under_a_name_consumers_ignore(tmp_path: Any, monkeypatch: Any) -> None:
+    """Deterministic form of the race above: every file _put writes into is one a consumer would not pick
+    (kombu's consumers take '<anything>.<queue>.msg'); the message appears under its real name only by
+    rename, whole. kombu's own _put writes straight into the real name."""
+    import builtins
+    import os
+
+    import cube.broker as broker
+
+    written: list[str] = []
+    real_open = builtins.open
+
+    def spy(path: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if "w" in mode:
+            written.append(os.path.basename(str(path)))
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(broker, "open", spy, raising=False)
+    folder = tmp_path / "q"
+    folder.mkdir()
+    options = {"data_folder_in": str(folder), "data_folder_out": str(folder),
+               "control_folder": str(tmp_path / "control")}
+    with Connection("cubefs://", transport_options=options) as conn:
+        queue = conn.SimpleQueue("jobs")
+        queue.put({"n": 1})
+        message = queue.get(timeout=5)
+        assert message.payload == {"n": 1}
+        message.ack()
+    assert written, "the message was not written through cube.broker"
+    assert all(name.partition(".")[2] != "jobs.msg" for name in written), written
