@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from cube.core import rows as db_rows
 from cube.storage import get_storage
 
 from .models import ChrisFile, ChrisFolder, ChrisLinkFile
@@ -78,7 +79,7 @@ def file_store_in(*, folder: ChrisFolder | None, owner: Any, path: str, chunks: 
                   public: bool = False) -> ChrisFile:
     """file_store for a caller that has already looked up path's folder (None: create it) and knows that
     path is not a folder (an upload learns both while checking permissions)."""
-    if ChrisFile.objects.filter(fname=path).exists():
+    if db_rows.exists(ChrisFile, "fname", path):
         raise FileExistsError(path)
     if folder is None:
         folder = folder_get_or_create(path=parent_of(path), owner=owner)
@@ -86,8 +87,9 @@ def file_store_in(*, folder: ChrisFolder | None, owner: Any, path: str, chunks: 
     stored = storage.save(path, chunks)
     try:
         with transaction.atomic():
-            return ChrisFile.objects.create(fname=path, size=stored.size, md5=stored.md5, parent_folder=folder,
-                                            owner=owner, public=public)
+            # db_rows.insert: the ORM's create() compiles an INSERT per upload (a tenth of the request).
+            return db_rows.insert(ChrisFile(fname=path, size=stored.size, md5=stored.md5, parent_folder=folder,
+                                         owner=owner, public=public))
     except IntegrityError:
         # Someone registered the same path while our bytes streamed: theirs wins, ours must not linger.
         # (Both wrote the same key; the object now holds whichever finished last, so re-check size.)

@@ -17,6 +17,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from rest_framework import authentication, exceptions
+from rest_framework.authtoken.models import Token
+
+from cube.core import rows
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
@@ -33,6 +36,16 @@ class TokenAuthentication(authentication.TokenAuthentication):
         except UnicodeError:
             raise exceptions.AuthenticationFailed("Invalid token header.") from None
         return self.authenticate_credentials(token)
+
+    def authenticate_credentials(self, key: str) -> Any:
+        # DRF's own lookup compiles a select_related query per request: on every file download that was
+        # a fifth of the server's CPU. Same query, same checks, same messages.
+        token = rows.get_one(Token, "pk", key, related="user")
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        return (token.user, token)
 
 
 def _cache_key(username: str, password: str) -> str:
@@ -54,8 +67,8 @@ class CachedBasicAuthentication(authentication.BasicAuthentication):
         hit = cache.get(key)
         if hit is not None:
             user_id, fingerprint = hit
-            user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-            if user is not None and user.get_username() == userid and hmac.compare_digest(
+            user = rows.get_one(get_user_model(), "pk", user_id)
+            if user is not None and user.is_active and user.get_username() == userid and hmac.compare_digest(
                     fingerprint, _hash_fingerprint(user.password)):
                 return (user, None)
             cache.delete(key)
