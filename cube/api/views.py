@@ -14,19 +14,33 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from django.urls import resolve
+from django.urls import get_script_prefix, resolve
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 LinkSpec = str | tuple[str, dict[str, str]] | Callable[[Any], str | None]
 
 
+_search_fields: dict[str, list[str]] = {}
+
+
+def _filter_names(url_name: str, kwargs: dict[str, Any]) -> list[str]:
+    """The filters of the view named url_name (the same for any kwargs, so found once per process)."""
+    names = _search_fields.get(url_name)
+    if names is None:
+        path, prefix = reverse(url_name, kwargs=kwargs or None), get_script_prefix()
+        # reverse() includes the script prefix (a deployment under /chris/), resolve() expects it gone.
+        if path.startswith(prefix):
+            path = "/" + path[len(prefix):]
+        view_class = resolve(path).func.view_class  # type: ignore[attr-defined]
+        filterset = getattr(view_class, "filterset_class", None)
+        names = _search_fields[url_name] = list(filterset.base_filters) if filterset is not None else []
+    return names
+
+
 def search_query(request: Any, url_name: str, **kwargs: Any) -> dict[str, Any]:
     href = reverse(url_name, kwargs=kwargs or None, request=request)
-    view_class = resolve(reverse(url_name, kwargs=kwargs or None)).func.view_class  # type: ignore[attr-defined]
-    filterset = getattr(view_class, "filterset_class", None)
-    names = list(filterset.base_filters) if filterset is not None else []
-    return {"href": href, "rel": "search", "data": [{"name": n, "value": ""} for n in names]}
+    return {"href": href, "rel": "search", "data": [{"name": n, "value": ""} for n in _filter_names(url_name, kwargs)]}
 
 
 class CJViewMixin:

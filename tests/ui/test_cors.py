@@ -6,6 +6,7 @@ configured)."""
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.urls import clear_script_prefix, set_script_prefix
 
 ORIGIN = "http://ui.example.org:3000"
 
@@ -149,3 +151,27 @@ def test_proxy_settings_come_from_the_environment(env: dict[str, str], expected:
                                                             "CUBE_VAR_DIR": str(tmp_path)},
                          capture_output=True, text=True, check=True, timeout=60, cwd=Path(__file__).parents[2])
     assert json.loads(out.stdout.strip().splitlines()[-1]) == expected
+
+
+@pytest.mark.django_db
+def test_file_links_follow_each_request_host_and_script_prefix(api: Any, make_user: Any) -> None:
+    # File links are built from per-process URL templates: nothing of one request may leak into another's.
+    alice = make_user("alice")
+    api.force_authenticate(alice)
+    assert api.post("/api/v1/userfiles/", {"upload_path": "home/alice/uploads/a.txt",
+                                           "fname": io.BytesIO(b"abc")}, format="multipart").status_code == 201
+    for host, prefix in (("cube.example.org", ""), ("127.0.0.1:8123", "/chris"), ("cube.example.org", "")):
+        set_script_prefix(prefix + "/")  # what WSGIHandler does with SCRIPT_NAME (the test client does not)
+        try:
+            response = api.get("/api/v1/userfiles/", HTTP_HOST=host, HTTP_ACCEPT="application/json")
+            cj = api.get("/api/v1/userfiles/", HTTP_HOST=host)
+        finally:
+            clear_script_prefix()
+        assert response.status_code == 200, response.content
+        file = next(f for f in response.json()["results"] if f["fname"].endswith("/a.txt"))
+        links = [file["url"], file["file_resource"], file["parent_folder"], file["owner"]]
+        assert all(h.startswith(f"http://{host}{prefix}/api/v1/") for h in links), (host, prefix, links)
+        assert file["file_resource"].endswith(f"/userfiles/{file['id']}/a.txt")
+        # The Collection+JSON form adds the search query (it once failed under a script prefix: 404).
+        assert cj.status_code == 200, cj.content
+        assert cj.json()["collection"]["queries"][0]["href"] == f"http://{host}{prefix}/api/v1/userfiles/search/"
