@@ -14,7 +14,7 @@ from swiftclient.client import Connection
 from cube.storage.base import CHUNK_SIZE, StorageError
 from cube.storage.swift import SwiftStorage, SwiftStream
 from tests.storage.conftest import make_swift
-from tests.storage.test_contract import payload
+from tests.storage.test_contract import SourceError, failing_chunks, md5_of, payload, read_all
 from tests.support.swift_aio import SwiftAIO
 
 
@@ -110,3 +110,90 @@ def test_delete_many_with_and_without_the_bulk_middleware(swift_aio: SwiftAIO, b
     storage.delete_many(keys + ["d/missing"])
     assert list(storage.ls("")) == ["keep"]
     assert storage._bulk_delete_limit() == (500 if bulk else 0)  # the path taken: detected from /info, or off
+
+
+def _record_puts(storage: SwiftStorage) -> list[dict[str, object]]:
+    """Spy on the real PUTs: the direct path's (with what Swift answered) and this thread's swiftclient's."""
+    conn = storage._conn()
+    calls: list[dict[str, object]] = []
+    real_put_object, real_direct = conn.put_object, storage._direct_put.put
+
+    def put_object(container: str, obj: str, contents: object, **kwargs: object) -> object:
+        calls.append({"via": "swiftclient", "obj": obj, "bytes": isinstance(contents, bytes), **kwargs})
+        return real_put_object(container, obj, contents, **kwargs)
+
+    def direct(url: str, token: str, container: str, key: str, data: bytes, md5: str, ctype: str | None) -> object:
+        etag = real_direct(url, token, container, key, data, md5, ctype)
+        calls.append({"via": "direct", "obj": key, "size": len(data), "md5": md5, "stored": etag is not None})
+        return etag
+
+    conn.put_object = put_object  # type: ignore[method-assign]
+    storage._direct_put.put = direct  # type: ignore[method-assign]
+    return calls
+
+
+@pytest.mark.parametrize("size", [0, 1, 4096])
+def test_objects_up_to_the_limit_go_as_one_put_with_length_and_md5(swift_aio: SwiftAIO, size: int) -> None:
+    storage = make_swift(swift_aio, single_put_limit=4096)
+    assert isinstance(storage, SwiftStorage)
+    storage.save("warm", [b"x"])
+    calls = _record_puts(storage)
+    data = payload(size, seed=size)
+    stored = storage.save("one/put", [data[: size // 2], data[size // 2:]])
+    assert calls == [{"via": "direct", "obj": "one/put", "size": size, "md5": md5_of(data), "stored": True}]
+    assert (stored.size, stored.md5) == (size, md5_of(data))
+    assert read_all(storage, "one/put") == data
+
+
+def test_a_refused_direct_put_goes_through_swiftclient(swift_aio: SwiftAIO) -> None:
+    storage = make_swift(swift_aio)
+    assert isinstance(storage, SwiftStorage)
+    storage.save("warm", [b"x"])
+    calls = _record_puts(storage)
+    assert storage._token is not None
+    url, token = storage._token
+    storage._token = (url, "AUTH_tk-expired")  # as after the token's lifetime: Swift answers 401
+    data = payload(5000, seed=12)
+    stored = storage.save("after/expiry", [data])
+    assert [(c["via"], c.get("stored")) for c in calls] == [("direct", False), ("swiftclient", None)]
+    assert calls[1]["etag"] == md5_of(data) and calls[1]["content_length"] == len(data)
+    assert (stored.size, stored.md5) == (len(data), md5_of(data))
+    assert read_all(storage, "after/expiry") == data
+    assert storage._token == (url, token)  # swiftclient's valid token is shared again
+    storage.save("next", [b"y"])
+    assert calls[-1] == {"via": "direct", "obj": "next", "size": 1, "md5": md5_of(b"y"), "stored": True}
+
+
+def test_a_single_put_is_retried_until_the_proxy_is_back(swift_aio: SwiftAIO) -> None:
+    storage = make_swift(swift_aio, retries=8, starting_backoff=0.25, max_backoff=1.0)
+    data = payload(300_000, seed=11)
+    storage.save("before", [b"1"])
+    swift_aio.stop_proxy()
+    try:
+        restarter = restart_proxy_later(swift_aio, 1.0)
+        stored = storage.save("during/outage", [data])
+        restarter.join()
+    finally:
+        swift_aio.start_proxy()
+    assert (stored.size, stored.md5) == (len(data), md5_of(data))
+    assert read_all(storage, "during/outage") == data
+
+
+def test_larger_objects_stream_and_a_failing_source_stores_nothing(swift_aio: SwiftAIO) -> None:
+    storage = make_swift(swift_aio, single_put_limit=4096)
+    assert isinstance(storage, SwiftStorage)
+    storage.save("warm", [b"x"])
+    calls = _record_puts(storage)
+    data = payload(3 * 4096, seed=7)
+    stored = storage.save("streamed", (data[i:i + 1000] for i in range(0, len(data), 1000)))
+    assert [(c["via"], c["obj"], c["bytes"], c["content_length"]) for c in calls] == [
+        ("swiftclient", "streamed", False, None)]
+    assert (stored.size, stored.md5) == (len(data), md5_of(data))
+    assert read_all(storage, "streamed") == data
+    # Past the limit the bytes are already on their way when the source fails: Swift must keep nothing.
+    with pytest.raises(SourceError):
+        storage.save("streamed", failing_chunks(payload(5000, seed=8), SourceError("cut")))
+    with pytest.raises(SourceError):
+        storage.save("never", failing_chunks(payload(5000, seed=9), SourceError("cut")))
+    assert read_all(storage, "streamed") == data
+    assert list(storage.ls("")) == ["streamed", "warm"]
