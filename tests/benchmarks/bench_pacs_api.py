@@ -10,6 +10,7 @@ is written to storage and registered in the file registry and the series index. 
   * API:      POST retrieve → status succeeded (all 192 registered), instances/s;
   * task:     the retrieve task's own start → end (without the broker's pickup latency);
   * storescp: a C-MOVE of the same series into DCMTK's storescp (writing files), instances/s;
+  * CPU ms per instance of the listener, the worker and storescp (from /proc; steadier than rates);
 and the ratio API/storescp (issue goal: at least 100 inst/s and at least half of storescp's rate).
 Between runs the series is deleted so that every run receives and registers it afresh.
 Database: a fresh database on the server of DATABASE_URL if set, else SQLite in a temporary directory.
@@ -81,6 +82,11 @@ class Process:
 
     def alive(self) -> bool:
         return self.proc.poll() is None
+
+    def cpu_seconds(self) -> float:
+        """User+system CPU time the process has used so far (from /proc): steadier than rates on a busy machine."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -202,11 +208,14 @@ def run(pacs: Orthanc, admin_user: Any, count: int, runs: int, work: Path, procs
     pacs.add_modality("storescp", "STORESCP", "127.0.0.1", port)
     dicom_node = PacsNode(pacs.aet, pacs.host, pacs.dicom_port, calling_aet=OUR_AET)
     series_uid = query["result_json"][0]["series"][0]["SeriesInstanceUID"]
-    times: dict[str, list[float]] = {"api": [], "task": [], "storescp": []}
+    listener, worker = procs[0], procs[1]
+    times: dict[str, list[float]] = {"api": [], "task": [], "storescp": [],
+                                     "cpu_listener": [], "cpu_worker": [], "cpu_storescp": []}
     for _ in range(runs):
         for series in PACSSeries.objects.all():  # receive and register afresh every run
             PACSSeries.objects.filter(pk=series.pk).update(deletion_status=DeletionStatus.PENDING)
             series_delete_now(series.pk)
+        cpu_listener, cpu_worker = listener.cpu_seconds(), worker.cpu_seconds()
         posted = datetime.now(UTC)
         r = client.post(query["retrieve_list"], {}, format="json", HTTP_ACCEPT=JSON)
         # Polled slowly: the retrieve's own end_date says when it finished, and a busy poll would take
@@ -214,15 +223,19 @@ def run(pacs: Orthanc, admin_user: Any, count: int, runs: int, work: Path, procs
         done = poll(client, r.json()["url"], every=0.2)
         if done["status"] != "succeeded" or done["received"] != count:
             raise RuntimeError(f"retrieve failed: {done}")
+        times["cpu_listener"].append(listener.cpu_seconds() - cpu_listener)
+        times["cpu_worker"].append(worker.cpu_seconds() - cpu_worker)
         begin, end = parse_datetime(done["start_date"]), parse_datetime(done["end_date"])
         assert begin is not None and end is not None
         times["api"].append((end - posted).total_seconds())
         times["task"].append((end - begin).total_seconds())
         for child in store_dir.iterdir():
             child.unlink()
+        cpu_storescp = storescp.cpu_seconds()
         start = time.perf_counter()
         result = move(dicom_node, "STORESCP", {"SeriesInstanceUID": series_uid})
         times["storescp"].append(time.perf_counter() - start)
+        times["cpu_storescp"].append(storescp.cpu_seconds() - cpu_storescp)
         received = sum(1 for _ in store_dir.iterdir())
         if not result.ok or received != count:
             raise RuntimeError(f"storescp: {result}, {received} files")
@@ -246,6 +259,9 @@ def print_results(times: dict[str, list[float]], count: int, size: int) -> None:
         print(f"  {label:60s} {count / best:7.1f} inst/s {size / 1e6 / best:6.1f} MB/s  "
               f"(median {count / med:6.1f} inst/s, {len(times[key])} runs)")
     print(f"  ratio API/storescp (best of each): {min(times['storescp']) / min(times['api']):.2f}")
+    cpu = {key: statistics.median(times[f"cpu_{key}"]) * 1000 / count for key in ("listener", "worker", "storescp")}
+    print(f"  CPU ms/instance (median): listener {cpu['listener']:.2f}, worker {cpu['worker']:.2f} "
+          f"(retrieve task and its polling), storescp {cpu['storescp']:.2f}")
 
 
 if __name__ == "__main__":
