@@ -20,7 +20,6 @@ from __future__ import annotations
 import copy
 import os
 import socket
-import struct
 import time
 from typing import TYPE_CHECKING, Any, cast
 
@@ -35,6 +34,8 @@ from pynetdicom.transport import (
     RequestHandler,
     ThreadedAssociationServer,
 )
+
+from ._fastpath import encode_store_response, serve_stores_on_the_dul_thread
 
 if TYPE_CHECKING:
     from ssl import SSLContext
@@ -85,9 +86,17 @@ class TunedAssociationSocket(AssociationSocket):
 
     connect_error: OSError | None = None
     _last_active = 0.0
+    _unread = b""
+
+    def unread(self, data: bytes) -> None:
+        """Put bytes back: the next recv() returns them first (the C-STORE fast path reads a PDU header
+        before it knows whether pynetdicom must decode the PDU)."""
+        self._unread = bytes(data) + self._unread
 
     @property
     def ready(self) -> bool:
+        if self._unread:
+            return True
         ready = bool(AssociationSocket.ready.fget(self))  # type: ignore[attr-defined]
         dul = self.assoc.dul
         now = time.monotonic()
@@ -122,6 +131,10 @@ class TunedAssociationSocket(AssociationSocket):
         sock = cast(socket.socket, self.socket)
         buf = bytearray(min(nr_bytes, _RECV_CHUNK))
         nr_read = 0
+        if self._unread:
+            nr_read = min(nr_bytes, len(self._unread), len(buf))
+            buf[:nr_read] = self._unread[:nr_read]
+            self._unread = self._unread[nr_read:]
         while nr_read < nr_bytes:
             if nr_read == len(buf):
                 buf.extend(bytes(min(nr_bytes - nr_read, len(buf))))
@@ -158,30 +171,6 @@ def keep_responses_for_the_caller(assoc: Association) -> None:
         serve(msg, context_id)
 
     assoc._serve_request = serve_or_return  # type: ignore[method-assign]
-
-
-def _implicit(tag: int, value: bytes) -> bytes:
-    return struct.pack("<HHL", tag >> 16, tag & 0xFFFF, len(value)) + value
-
-
-def _ui(uid: str) -> bytes:
-    raw = uid.encode("ascii")
-    return raw + b"\x00" if len(raw) % 2 else raw
-
-
-def encode_store_response(sop_class_uid: str, sop_instance_uid: str, message_id: int, status: int) -> bytes:
-    """The C-STORE-RSP command set (implicit VR little endian, PS3.7 9.3.1.2), without pydicom."""
-    body = b"".join(
-        (
-            _implicit(0x00000002, _ui(sop_class_uid)),
-            _implicit(0x00000100, struct.pack("<H", 0x8001)),
-            _implicit(0x00000120, struct.pack("<H", message_id)),
-            _implicit(0x00000800, struct.pack("<H", 0x0101)),  # no data set follows
-            _implicit(0x00000900, struct.pack("<H", status)),
-            _implicit(0x00001000, _ui(sop_instance_uid)),
-        )
-    )
-    return _implicit(0x00000000, struct.pack("<L", len(body))) + body
 
 
 def fast_store_responses(assoc: Association) -> None:
@@ -225,8 +214,13 @@ class PromptAcceptor(Association):
     about 0.5 ms off every C-STORE round trip.
     """
 
+    # Set once the reactor runs, i.e. after EVT_ESTABLISHED's handlers: until then the DUL thread must
+    # leave C-STOREs to this thread, or a handler could see the association before it is established.
+    reactor_started = False
+
     def _run_reactor(self) -> None:
         messages = self.dimse.msg_queue
+        self.reactor_started = True
         self._is_paused = False
         while not self._kill:
             with messages.not_empty:
@@ -299,6 +293,7 @@ class TunedRequestHandler(RequestHandler):
         if sock is not None and type(sock) is AssociationSocket:
             sock.__class__ = TunedAssociationSocket
         fast_store_responses(assoc)
+        serve_stores_on_the_dul_thread(assoc)
         if type(assoc) is Association:
             assoc.__class__ = PromptAcceptor
         return assoc

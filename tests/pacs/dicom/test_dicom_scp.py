@@ -181,3 +181,20 @@ def test_shutdown_frees_the_port(tmp_path: Path) -> None:
     assert not result.ok and "refused" in result.message.lower()
     again = run_scp("SHORT", port, FileSink(tmp_path / "s"))
     again.shutdown()
+
+
+@pytest.mark.parametrize("max_pdu", [128, 4096, 0])
+def test_any_pdu_size_stores_the_bytes_as_sent(tmp_path: Path, max_pdu: int) -> None:
+    # 128: every command set is split over fragments (pynetdicom's own path); 4096: each data set spans
+    # dozens of PDUs (the DUL-thread path gathers them); 0: no limit, one PDU per data set.
+    sink = FileSink(tmp_path / "in")
+    blobs = build_all(sample_patients())[:4]
+    with run_scp("PDUS", 0, sink, max_pdu=max_pdu) as server:
+        assert store(_node(server), blobs) == [0] * len(blobs)
+        assert echo(_node(server)).ok
+    assert sink.stored == len(blobs)
+    for blob in blobs:
+        sent = dcmread(io.BytesIO(blob))
+        got = dcmread(sink.path_for(sent.PatientID, sent.StudyInstanceUID, sent.SeriesInstanceUID, sent.SOPInstanceUID))
+        assert [(e.tag, e.value) for e in got] == [(e.tag, e.value) for e in sent]
+    assert _wait(lambda: sum(r.instances for r in sink.completed) == len(blobs))
