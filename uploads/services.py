@@ -86,10 +86,9 @@ def file_store_in(*, folder: ChrisFolder | None, owner: Any, path: str, chunks: 
     storage = get_storage()
     stored = storage.save(path, chunks)
     try:
-        with transaction.atomic():
-            # db_rows.insert: the ORM's create() compiles an INSERT per upload (a tenth of the request).
-            return db_rows.insert(ChrisFile(fname=path, size=stored.size, md5=stored.md5, parent_folder=folder,
-                                         owner=owner, public=public))
+        # db_rows.insert: the ORM's create() compiles an INSERT per upload (a tenth of the request).
+        return db_rows.insert(ChrisFile(fname=path, size=stored.size, md5=stored.md5, parent_folder=folder,
+                                        owner=owner, public=public))
     except IntegrityError:
         # Someone registered the same path while our bytes streamed: theirs wins, ours must not linger.
         # (Both wrote the same key; the object now holds whichever finished last, so re-check size.)

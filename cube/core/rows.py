@@ -12,11 +12,12 @@ converters the ORM applies, and callers get ordinary model instances, a related 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Model
 
 Converter = Callable[[Any, Any, Any], Any]
@@ -130,11 +131,15 @@ def _insert_sql(model: Any, alias: str) -> tuple[str, tuple[Any, ...]]:
 
 def insert(obj: Model, *, using: str = "default") -> Model:
     """INSERT obj (a new instance with an automatic primary key) and return it saved, as ``save()`` would
-    (defaults and auto_now_add filled in by the fields themselves). No signals are sent."""
+    (defaults and auto_now_add filled in by the fields themselves). No signals are sent.
+
+    One statement is atomic by itself: outside a transaction it runs in autocommit (no BEGIN and COMMIT
+    round trips); inside one, in a savepoint, so that a failure (a unique path taken) leaves the caller's
+    transaction usable, as ``transaction.atomic()`` around ``create()`` would."""
     connection = connections[using]
     sql, fields = _insert_sql(obj.__class__, using)
     values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    with connection.cursor() as cursor:
+    with transaction.atomic(using) if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
         cursor.execute(sql, values)
         obj.pk = cursor.fetchone()[0]
     obj._state.adding = False

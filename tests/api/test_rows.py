@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
@@ -70,3 +71,16 @@ def test_insert_fills_defaults_and_reads_back_as_the_orm_would(make_user: Any) -
     assert _fields(stored) == _fields(obj)
     assert stored.public is False and stored.creation_date >= before - dt.timedelta(seconds=1)
     assert get_user_model().objects.get(pk=stored.owner_id).username == "alice"
+
+
+def test_a_refused_insert_leaves_the_callers_transaction_usable(make_user: Any) -> None:
+    alice = make_user("alice")
+    folder = folder_get_or_create(path="home/alice/uploads", owner=alice)
+    rows.insert(ChrisFile(fname="home/alice/uploads/x", parent_folder=folder, owner=alice))
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            rows.insert(ChrisFile(fname="home/alice/uploads/x", parent_folder=folder, owner=alice))
+        # PostgreSQL refuses every statement of a transaction whose statement failed, unless in a savepoint
+        assert ChrisFile.objects.filter(fname="home/alice/uploads/x").count() == 1
+        rows.insert(ChrisFile(fname="home/alice/uploads/y", parent_folder=folder, owner=alice))
+    assert rows.exists(ChrisFile, "fname", "home/alice/uploads/y")
