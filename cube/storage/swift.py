@@ -1,6 +1,6 @@
 """Objects in one OpenStack Swift container, through python-swiftclient.
 
-Uploads up to 8 MiB go as one PUT with their length and md5, larger ones stream with chunked transfer
+Uploads up to 4 MiB go as one PUT with their length and md5, larger ones stream with chunked transfer
 encoding; both are checked against the md5 computed on the way. Downloads stream with Range requests and
 resume after a dropped connection. swiftclient retries transient failures with
 exponential backoff. Each thread gets its own swiftclient Connection (they are not thread-safe); all of them
@@ -43,7 +43,7 @@ from cube.storage.swift_put import DirectPut
 T = TypeVar("T")
 NETWORK_ERRORS = (RequestException, Urllib3Error, OSError)
 MAX_PAGE_SIZE = 10_000  # Swift's default container_listing_limit
-SINGLE_PUT_LIMIT = 8 * 1024 * 1024  # bytes held per upload to send it as one PUT with its length
+SINGLE_PUT_LIMIT = 4 * 1024 * 1024  # bytes held per upload to send it as one PUT with its length
 
 
 class _SourceError(Exception):
@@ -285,7 +285,7 @@ class SwiftStorage(Storage):
             held += len(chunk)
             if held > self.single_put_limit:
                 return self._put_stream(key, itertools.chain(head, source), content_type)
-        return self._put_bytes(key, _ResendableBytes(b"".join(head)), content_type)
+        return self._put_held(key, head, held, content_type)
 
     def _put_stream(self, key: str, chunks: Iterable[bytes], content_type: str | None) -> StoredObject:
         return self._put(key, _UploadBody(lambda: chunks, replayable=False), None, content_type)
@@ -317,20 +317,25 @@ class SwiftStorage(Storage):
             raise
         return self._checked(key, etag, body.size, body.md5)
 
-    def _put_bytes(self, key: str, data: bytes, content_type: str | None) -> StoredObject:
-        md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+    def _put_held(self, key: str, parts: list[bytes], size: int, content_type: str | None) -> StoredObject:
+        """One PUT of the parts (joined only if swiftclient must send them)."""
+        digest = hashlib.md5(usedforsecurity=False)
+        for part in parts:
+            digest.update(part)
+        md5 = digest.hexdigest()
         self._ensure_container()
         try:
             # The ETag header makes Swift refuse (422) bytes that arrive with another md5.
-            etag = self._direct_put.put(*self._token, self.container, key, data, md5, content_type) \
+            etag = self._direct_put.put(*self._token, self.container, key, parts, size, md5, content_type) \
                 if self._token else None
             if etag is None:
-                etag = self._call(lambda c: c.put_object(self.container, key, data, content_length=len(data),
+                data = _ResendableBytes(b"".join(parts))
+                etag = self._call(lambda c: c.put_object(self.container, key, data, content_length=size,
                                                          content_type=content_type, etag=md5))
         except StorageError:
             self._container_ready = False
             raise
-        return self._checked(key, etag, len(data), md5)
+        return self._checked(key, etag, size, md5)
 
     def _checked(self, key: str, etag: Any, size: int, md5: str) -> StoredObject:
         if str(etag).strip('"') != md5:

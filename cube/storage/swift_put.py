@@ -15,6 +15,7 @@ import http.client
 import os
 import ssl
 import threading
+from collections.abc import Sequence
 from urllib.parse import quote, urlsplit
 
 
@@ -47,15 +48,17 @@ class DirectPut:
         if conn is not None:
             conn.close()
 
-    def put(self, storage_url: str, token: str, container: str, key: str, data: bytes, md5: str,
-            content_type: str | None) -> str | None:
-        """Swift's ETag for the stored object, or None when the caller must send it through swiftclient."""
+    def put(self, storage_url: str, token: str, container: str, key: str, parts: Sequence[bytes], size: int,
+            md5: str, content_type: str | None) -> str | None:
+        """Swift's ETag for the stored object, or None when the caller must send it through swiftclient.
+        The parts go out one after the other (http.client frames nothing when Content-Length is given),
+        so they are never joined in memory."""
         conn, base = self._connection(storage_url)
-        headers = {"X-Auth-Token": token, "Content-Length": str(len(data)), "ETag": md5}
+        headers = {"X-Auth-Token": token, "Content-Length": str(size), "ETag": md5}
         if content_type:
             headers["Content-Type"] = content_type
         try:
-            conn.request("PUT", f"{base}/{quote(container)}/{quote(key)}", body=data, headers=headers)
+            conn.request("PUT", f"{base}/{quote(container)}/{quote(key)}", body=iter(parts), headers=headers)
             response = conn.getresponse()
             response.read()
         except (OSError, http.client.HTTPException):

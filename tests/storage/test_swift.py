@@ -122,9 +122,11 @@ def _record_puts(storage: SwiftStorage) -> list[dict[str, object]]:
         calls.append({"via": "swiftclient", "obj": obj, "bytes": isinstance(contents, bytes), **kwargs})
         return real_put_object(container, obj, contents, **kwargs)
 
-    def direct(url: str, token: str, container: str, key: str, data: bytes, md5: str, ctype: str | None) -> object:
-        etag = real_direct(url, token, container, key, data, md5, ctype)
-        calls.append({"via": "direct", "obj": key, "size": len(data), "md5": md5, "stored": etag is not None})
+    def direct(url: str, token: str, container: str, key: str, parts: list[bytes], size: int, md5: str,
+               ctype: str | None) -> object:
+        etag = real_direct(url, token, container, key, parts, size, md5, ctype)
+        assert size == sum(len(p) for p in parts)
+        calls.append({"via": "direct", "obj": key, "size": size, "md5": md5, "stored": etag is not None})
         return etag
 
     conn.put_object = put_object  # type: ignore[method-assign]
