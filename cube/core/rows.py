@@ -85,9 +85,20 @@ def _build(row: Sequence[Any], own: _Columns, rel: _Columns | None, related: str
     return obj
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
+def _comparable(value: Any) -> bool:
+    """Whether the database can take value at all: an integer past 64 bits (an id in a URL is any run of
+    digits) matches no row, but SQLite's driver raises OverflowError on it (the ORM checks this itself)."""
+    return not isinstance(value, int) or value in _INT64
+
+
 def get_one(model: Any, field: str, value: Any, *, related: str | None = None, using: str = "default") -> Any:
     """The row whose ``field`` equals value (field unique, or 'pk'), or None; with ``related`` (a foreign
     key, as in select_related) the related row comes in the same query."""
+    if not _comparable(value):
+        return None
     base, own, rel = _select_sql(model, field, related, using)
     with connections[using].cursor() as cursor:
         cursor.execute(f"{base} = %s", [value])
@@ -97,7 +108,7 @@ def get_one(model: Any, field: str, value: Any, *, related: str | None = None, u
 
 def get_in(model: Any, field: str, values: Iterable[Any], *, using: str = "default") -> list[Any]:
     """Every row whose ``field`` is one of values."""
-    wanted = list(values)
+    wanted = [v for v in values if _comparable(v)]
     if not wanted:
         return []
     base, own, _ = _select_sql(model, field, None, using)
@@ -114,6 +125,8 @@ def _exists_sql(model: Any, field: str, alias: str) -> str:
 
 
 def exists(model: Any, field: str, value: Any, *, using: str = "default") -> bool:
+    if not _comparable(value):
+        return False
     with connections[using].cursor() as cursor:
         cursor.execute(_exists_sql(model, field, using), [value])
         return cursor.fetchone() is not None

@@ -37,6 +37,12 @@ def test_get_one_equals_the_orm_with_the_related_row_in_one_query(make_user: Any
     assert got._state.adding is False and got._state.db == "default"
     assert rows.get_one(ChrisFile, "fname", made.fname).pk == made.pk
     assert rows.get_one(ChrisFile, "pk", made.pk + 1000) is None
+    # An id from a URL can be any run of digits: past 64 bits it matches nothing (SQLite's driver would raise).
+    for huge in (2**63, -(2**63) - 1, 10**30):
+        assert rows.get_one(ChrisFile, "pk", huge, related="owner") is None
+        assert rows.exists(ChrisFile, "pk", huge) is False
+        assert rows.get_in(ChrisFile, "pk", [huge]) == []
+    assert [f.pk for f in rows.get_in(ChrisFile, "pk", [10**30, made.pk])] == [made.pk]
 
 
 def test_token_lookup_by_its_key(make_user: Any) -> None:

@@ -292,3 +292,18 @@ def test_an_upload_costs_a_fixed_handful_of_queries(actors, django_assert_max_nu
         with django_assert_max_num_queries(5):
             r = upload(client, f"home/alice/uploads/q/{size}.bin", b"x" * size)
         assert r.status_code == 201
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", [
+    "/api/v1/userfiles/{}/", "/api/v1/userfiles/{}/x.txt", "/api/v1/uploadedfiles/{}/",
+    "/api/v1/filebrowser/{}/", "/api/v1/filebrowser/{}/files/", "/api/v1/filebrowser/{}/download/",
+    "/api/v1/filebrowser/files/{}/", "/api/v1/filebrowser/files/{}/x.txt", "/api/v1/filebrowser/linkfiles/{}/",
+    "/api/v1/downloadtokens/{}/",
+])
+def test_ids_past_64_bits_are_404_not_500(actors, url):
+    # An id in a URL is any run of digits; SQLite's driver raises on integers past 64 bits.
+    for who in ("alice", "admin"):
+        response = actors.client(who).get(url.format(10**25), HTTP_ACCEPT="application/json")
+        assert response.status_code == 404, (who, url, response.content)
+        assert json_of(response) == {"detail": "Not found."}
