@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 # Per-series states shown in ``series`` (and over SSE).
 PENDING, RETRIEVING, REGISTERING, DONE, ERROR = "pending", "retrieving", "registering", "done", "error"
 SAVE_EVERY = 0.5  # seconds between progress writes while instances flow
+# Waiting for the registry after the transfer: first and longest pause between reads (seconds).
+POLL_FIRST, POLL_LAST = 0.005, 0.1
 
 
 class RetrieveError(ValueError):
@@ -90,11 +92,19 @@ class _Tracker:
         self.save()
 
     def wait_registered(self, timeout: float) -> None:
+        """Wait until the listener has registered every series in full (the caller then saves the end state).
+
+        The listener registers the last instances within milliseconds of the transfer's end, so the registry
+        is read often at first and less often as the wait goes on; the row is written only as progress is
+        (at most every SAVE_EVERY seconds), never once per read.
+        """
         deadline = time.monotonic() + timeout
+        delay = POLL_FIRST
         while any(s["status"] == REGISTERING for s in self.series):
-            self.save(force=True)
+            self.refresh()
             if not any(s["status"] == REGISTERING for s in self.series):
                 return
+            self.save()
             if time.monotonic() > deadline:
                 for s in self.series:
                     if s["status"] == REGISTERING:
@@ -103,7 +113,8 @@ class _Tracker:
                                         f"registered within {timeout:g} s of the PACS finishing the transfer "
                                         "(see the DICOM listener's log)")
                 return
-            time.sleep(0.1)
+            time.sleep(delay)
+            delay = min(delay * 2, POLL_LAST)
 
 
 def _failure(result: RetrieveResult, method: str) -> str:
