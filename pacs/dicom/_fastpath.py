@@ -179,7 +179,8 @@ class FastStoreDUL(DULServiceProvider):
         assoc = self.assoc
         sock = self.socket
         return (
-            self.state_machine.current_state == "Sta6"
+            assoc.is_acceptor  # a requestor's C-STOREs (C-GET) stay with pynetdicom's service classes
+            and self.state_machine.current_state == "Sta6"
             # EVT_ESTABLISHED's handlers have run, and no request waits for the association's thread.
             and getattr(assoc, "reactor_started", False)
             and assoc.dimse.msg_queue.empty()
@@ -395,10 +396,11 @@ class FastStoreDUL(DULServiceProvider):
             self.state_machine.do_action(event)
 
 
-def serve_stores_on_the_dul_thread(assoc: Association) -> None:
-    """Serve this (accepted, not yet started) association's C-STOREs on its DUL thread."""
+def use_fast_dul(assoc: Association) -> None:
+    """Give a not yet started association the DUL above: for an accepted one, C-STOREs served on its DUL
+    thread; for any, a reactor that waits on its socket instead of polling it."""
     dul = assoc.dul
-    if assoc.is_acceptor and type(dul) is DULServiceProvider and not dul.is_alive():
+    if type(dul) is DULServiceProvider and not dul.is_alive():
         dul.__class__ = FastStoreDUL
         # The thread's target was bound to the old class's run_reactor when the DUL was created.
         dul._target = make_target(dul.run_reactor)  # type: ignore[attr-defined]

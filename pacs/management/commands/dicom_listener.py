@@ -8,6 +8,7 @@ registered as a node (its AE title is how instances are filed), and must know th
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -37,6 +38,11 @@ class Command(BaseCommand):
             listener = listener_start(aet=options["aet"], port=options["port"], bind=options["bind"])
         except OSError as exc:
             raise CommandError(f"cannot listen: {exc}") from None
+        # Everything loaded so far (Django, the models, the SCP's contexts) lives as long as the process:
+        # frozen, it is no longer walked by the collector's full passes, each of which paused every thread
+        # (and so every transfer) for tens of milliseconds.
+        gc.collect()
+        gc.freeze()
         self.stdout.write(f"DICOM listener {listener.scp.ae_title} on {listener.scp.host}:{listener.port}; "
                           "SIGTERM or Ctrl-C stops it")
         self.stdout.flush()
