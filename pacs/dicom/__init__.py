@@ -5,6 +5,7 @@ that imports pynetdicom: the Django side (pacs models, services, Celery tasks) c
 re-exported here and implements a :class:`StorageSink` to register what the SCP receives.
 """
 
+from ._part10 import read_identifying_header_part10
 from .errors import DicomAssociationError, DicomConnectionError, DicomError, DicomStatusError
 from .filesink import FileSink, safe_path_component
 from .query import SERIES_INDEX_KEYS, dataset_to_dict
@@ -51,6 +52,7 @@ __all__ = [
     "get",
     "move",
     "query_studies_and_series",
+    "read_identifying_header_part10",
     "run_scp",
     "safe_path_component",
     "store",

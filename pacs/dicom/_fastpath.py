@@ -22,6 +22,7 @@ import queue
 import select
 import socket
 import struct
+from collections.abc import Callable
 from io import BytesIO
 from typing import TYPE_CHECKING, Any, cast
 
@@ -34,6 +35,8 @@ from pynetdicom.pdu import A_ABORT_RQ, P_DATA_TF
 from pynetdicom.service_class import StorageServiceClass
 from pynetdicom.sop_class import uid_to_service_class
 from pynetdicom.utils import make_target
+
+from .sink import AFTER_ANSWER, run_deferred
 
 if TYPE_CHECKING:
     from pynetdicom.association import Association
@@ -285,6 +288,8 @@ class FastStoreDUL(DULServiceProvider):
         request.DataSet = data
         context_id = cast(int, request._context_id)
         context = assoc._accepted_cx[context_id]
+        after_answer: list[Callable[[], None]] = []
+        setattr(request, AFTER_ANSWER, after_answer)
         if self._storage is None:
             self._storage = StorageServiceClass(assoc)
         # As pynetdicom's service classes do: a handler that aborts must not wait for this thread.
@@ -297,10 +302,17 @@ class FastStoreDUL(DULServiceProvider):
             status = 0xC211
         finally:
             assoc.abort = assoc._abort_blocking  # type: ignore[method-assign]
+        try:
+            self._answer(request, context_id, status)
+        finally:
+            run_deferred(after_answer)
+
+    def _answer(self, request: C_STORE, context_id: int, status: Any) -> None:
+        assoc = self.assoc
         if not assoc.is_established or self.state_machine.current_state != "Sta6":
             return
         if isinstance(status, int) and not isinstance(status, bool):
-            if not self._storage.is_valid_status(status):
+            if not cast(StorageServiceClass, self._storage).is_valid_status(status):
                 LOGGER.warning(f"Unknown status value returned by callback - 0x{status:04X}")
             command = encode_store_response(str(request.AffectedSOPClassUID), str(request.AffectedSOPInstanceUID),
                                             cast(int, request.MessageID), status)
@@ -313,7 +325,7 @@ class FastStoreDUL(DULServiceProvider):
         response.MessageIDBeingRespondedTo = request.MessageID
         response.AffectedSOPInstanceUID = request.AffectedSOPInstanceUID
         response.AffectedSOPClassUID = request.AffectedSOPClassUID
-        assoc.dimse.send_msg(self._storage.validate_status(status, response), context_id)
+        assoc.dimse.send_msg(cast(StorageServiceClass, self._storage).validate_status(status, response), context_id)
 
     # --- the reactor -------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ import logging
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
@@ -124,6 +124,7 @@ class ReceivedInstance:
     _stream: io.BytesIO | None = field(default=None, repr=False)
     _header: Dataset | None = field(default=None, repr=False)
     _full_header: Dataset | None = field(default=None, repr=False)
+    _deferred: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     @classmethod
     def from_event(cls, event: Event, calling_aet: str, assoc_id: int) -> ReceivedInstance:
@@ -148,6 +149,16 @@ class ReceivedInstance:
             _data=stream.getbuffer(),
             _stream=stream,
         )
+
+    def defer(self, work: Callable[[], None]) -> None:
+        """Run `work` once the C-STORE is answered, while the peer prepares its next request.
+
+        For work the answer must not wait for but that should not pile up either (moving a spooled instance
+        into storage). Where the SCP cannot run it after answering (pynetdicom's own path: a C-GET,
+        chunked mode), it runs right after ``store()`` returns. It runs on the association's thread;
+        exceptions are logged, never raised.
+        """
+        self._deferred.append(work)
 
     def release(self) -> None:
         """Drop the view of the receive buffer (done by the SCP once the sink has answered)."""
@@ -266,6 +277,28 @@ class SeriesTally:
         return iter(receipts)
 
 
+# The DUL-thread C-STORE path puts a list here on the request: work deferred by the sink runs after the answer.
+AFTER_ANSWER = "_cube_after_answer"
+
+
+def run_deferred(work: list[Callable[[], None]]) -> None:
+    for item in work:
+        try:
+            item()
+        except Exception:
+            log.exception("work deferred after a C-STORE answer failed")
+
+
+def _hand_over(event: Event, work: list[Callable[[], None]]) -> None:
+    if not work:
+        return
+    after = getattr(event.request, AFTER_ANSWER, None)
+    if isinstance(after, list):
+        after.extend(work)
+    else:
+        run_deferred(work)
+
+
 def handle_store_event(event: Event, sink: StorageSink, calling_aet: str, assoc_id: int) -> int:
     """Turn a pynetdicom EVT_C_STORE into a sink call; never raises, always answers a status."""
     try:
@@ -287,6 +320,7 @@ def handle_store_event(event: Event, sink: StorageSink, calling_aet: str, assoc_
         return STATUS_PROCESSING_FAILURE
     finally:
         instance.release()
+        _hand_over(event, instance._deferred)
     if not isinstance(status, int):
         log.error("sink %r returned %r instead of a status; answering 0x0110", sink, status)
         return STATUS_PROCESSING_FAILURE

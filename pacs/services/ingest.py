@@ -1,6 +1,7 @@
 """The ingest sink: what the storage SCP (and a C-GET) does with each received instance.
 
-Each instance is written to storage at once, under
+Each instance is written to the spool at once and answered (:mod:`pacs.services.spool`), then imported
+into storage by the registrar thread, under
 
     SERVICES/PACS/<node>/<PatientID-PatientName-BirthDate-Age>/<StudyDescription-Accession-StudyDate>/
         <SeriesNumber-SeriesDescription-hash>/<SOPInstanceUID>.dcm
@@ -10,10 +11,11 @@ batches: every ``batch_size`` instances or ``batch_seconds`` of an association, 
 is a few queries whatever its size (one bulk insert of files, one upsert of each series' index row), so
 the registry follows a transfer closely enough for progress bars without a query per instance.
 
-All database work runs on one registrar thread owned by the sink, never on pynetdicom's association
-threads (which come and go and would each leave a connection behind); C-STORE handling only waits for it
-when a new caller or series must be looked up. Registration is idempotent: instances already registered
-(a retrieve repeated, an instance sent twice) are written again (same bytes) and not registered twice.
+All storage and database work runs on one registrar thread owned by the sink, in the order instances
+arrived, never on pynetdicom's association threads (which come and go and would each leave a connection
+behind); C-STORE handling only waits for it when a new caller or series must be looked up. Registration
+is idempotent: instances already registered (a retrieve repeated, an instance sent twice) are written again
+(same bytes) and not registered twice.
 The node is the one whose AE title matches the association's calling AE; an unknown or inactive caller
 gets "Refused: Not authorized" (0x0124) and one log line per association.
 """
@@ -24,21 +26,28 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, connections, transaction
 
-from cube.storage import CHUNK_SIZE, get_storage
-from pacs.dicom import SERIES_INDEX_KEYS, ReceivedInstance, dataset_to_dict, safe_path_component
+from cube.storage import clean_key, get_storage
+from pacs.dicom import (
+    SERIES_INDEX_KEYS,
+    ReceivedInstance,
+    dataset_to_dict,
+    read_identifying_header_part10,
+    safe_path_component,
+)
 from uploads.models import ChrisFile
 from uploads.services import files_register, folder_get_or_create, superuser
 
 from ..models import PACS, PACSSeries
 from ..selectors import PACS_ROOT
+from .spool import Spool, orphans
 
 log = logging.getLogger(__name__)
 
@@ -197,16 +206,26 @@ def _series_upsert(node_id: int, uid: str, entry: _SeriesBatch, owner: Any) -> N
 # --- the sink ------------------------------------------------------------------------------------------
 
 
-def _chunks(instance: ReceivedInstance) -> Iterator[bytes]:
-    with instance.open() as fh:
-        while chunk := fh.read(CHUNK_SIZE):
-            yield chunk
+@dataclass(frozen=True)
+class _Spooled:
+    """A received instance in the spool, answered, to be imported into storage and then registered."""
+
+    assoc_id: int
+    node: NodeRef
+    series_uid: str
+    folder: str
+    meta: dict[str, Any]
+    path: Path
+    key: str
 
 
 class RegistrySink:
     """A pacs.dicom StorageSink that stores into cube storage and registers in the file registry.
 
     ``node`` fixes the PACS (a C-GET knows whom it asked); otherwise the calling AE title decides.
+    Each instance is answered once it is in the spool (see :mod:`pacs.services.spool`), imported into
+    storage right after the answer, on the association's thread, while the PACS prepares the next one,
+    and registered in batches on the registrar thread.
     """
 
     def __init__(self, *, node: NodeRef | None = None, batch_size: int = 100, batch_seconds: float = 0.5,
@@ -216,10 +235,11 @@ class RegistrySink:
         self.batch_seconds = batch_seconds
         self.cache_seconds = cache_seconds
         self._storage = get_storage()
+        self._spool = Spool()
         self._registrar = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pacs-registrar")
         self._lock = threading.Lock()
         self._nodes: dict[str, tuple[NodeRef | None, float]] = {}
-        self._folders: dict[tuple[int, str], tuple[str, float]] = {}
+        self._folders: dict[tuple[int, str], tuple[str, dict[str, Any], float]] = {}
         self._pending: dict[int, _Batch] = {}
         self._refused: set[int] = set()
         self._inflight: set[Future[int]] = set()
@@ -257,6 +277,37 @@ class RegistrySink:
         self.registered += created
         return created
 
+    def _recover(self) -> None:
+        """Import and register what processes that are gone left in the spool (answered, never registered)."""
+        count = 0
+        for path, key in orphans():
+            parts = key.split("/")
+            row = None
+            if len(parts) > 3 and "/".join(parts[:2]) == PACS_ROOT:
+                row = PACS.objects.filter(identifier=parts[2]).values_list("id", "identifier").first()
+            try:
+                with path.open("rb") as fh:
+                    header = read_identifying_header_part10(fh)
+            except Exception:
+                header = None
+            if row is None or header is None or not header.get("SeriesInstanceUID"):
+                log.warning("spooled file %s is not an instance of a known PACS node; left in place", path)
+                continue
+            meta = dataset_to_dict(header, SERIES_INDEX_KEYS)
+            self._import(_Spooled(0, NodeRef(*row), str(header.SeriesInstanceUID).strip(), key.rsplit("/", 1)[0],
+                                  meta, path, key), submit=False)
+            count += 1
+        with self._lock:
+            batch = self._pending.pop(0, None)
+        if batch is not None:
+            self._register(batch)
+        if count:
+            log.warning("imported and registered %d instance(s) a stopped listener had left in the spool", count)
+
+    def recover(self) -> Future[Any]:
+        """Import what stopped listeners left in the spool, on the registrar thread; returns its future."""
+        return self._registrar.submit(self._recover)
+
     # C-STORE path (association threads)
 
     def _node_for(self, instance: ReceivedInstance) -> NodeRef | None:
@@ -271,15 +322,17 @@ class RegistrySink:
         self._nodes[aet] = (node, now + self.cache_seconds)
         return node
 
-    def _folder_for(self, node: NodeRef, uid: str, meta: dict[str, Any]) -> str:
+    def _series_for(self, node: NodeRef, uid: str, header: Any) -> tuple[str, dict[str, Any]]:
+        """The series' folder and index metadata, looked up (and the header decoded) once per series."""
         now = time.monotonic()
         cached = self._folders.get((node.id, uid))
-        if cached is not None and cached[1] > now:
-            return cached[0]
+        if cached is not None and cached[2] > now:
+            return cached[0], cached[1]
+        meta = dataset_to_dict(header, SERIES_INDEX_KEYS)
         # A series already registered keeps its folder even if names in later instances differ.
         folder = self._on_registrar(self._existing_folder, node.id, uid) or series_folder_path(node.identifier, meta)
-        self._folders[(node.id, uid)] = (folder, now + 60.0)
-        return folder
+        self._folders[(node.id, uid)] = (folder, meta, now + 60.0)
+        return folder, meta
 
     def store(self, instance: ReceivedInstance) -> int:
         node = self._node_for(instance)
@@ -298,34 +351,39 @@ class RegistrySink:
             log.warning("refusing %s from %s: no StudyInstanceUID/SeriesInstanceUID", instance.sop_instance_uid,
                         instance.calling_aet)
             return STATUS_DATASET_MISMATCH
-        meta: dict[str, Any] | None = None
-        key_series = (node.id, uid)
-        cached = self._folders.get(key_series)
-        if cached is None or cached[1] <= time.monotonic():
-            meta = dataset_to_dict(header, SERIES_INDEX_KEYS)
-            folder = self._folder_for(node, uid, meta)
-        else:
-            folder = cached[0]
-        key = f"{folder}/{safe_path_component(instance.sop_instance_uid)}.dcm"
-        stored = self._storage.save(key, _chunks(instance), content_type="application/dicom")
-        due: _Batch | None = None
+        folder, meta = self._series_for(node, uid, header)
+        key = clean_key(f"{folder}/{safe_path_component(instance.sop_instance_uid)}.dcm")  # as storage will
+        item = _Spooled(instance.assoc_id, node, uid, folder, meta, self._spool.write(instance, key), key)
         with self._lock:
             self.stored += 1
-            batch = self._pending.setdefault(instance.assoc_id, _Batch())
+        instance.defer(lambda: self._import(item))
+        return STATUS_SUCCESS
+
+    def _import(self, item: _Spooled, submit: bool = True) -> None:
+        """Move a spooled instance into storage and its association's batch; hand a full batch to the registrar."""
+        try:
+            stored = self._storage.import_file(str(item.path), item.key)
+        except Exception:
+            with self._lock:
+                self.registration_errors += 1
+            log.exception("importing received instance %s into storage failed; it stays at %s until the "
+                          "listener restarts", item.key, item.path)
+            return
+        item.path.unlink(missing_ok=True)  # the filesystem backend linked it: storage keeps the bytes
+        due: _Batch | None = None
+        with self._lock:
+            batch = self._pending.setdefault(item.assoc_id, _Batch())
+            key_series = (item.node.id, item.series_uid)
             entry = batch.series.get(key_series)
             if entry is None:
-                if meta is None:
-                    meta = dataset_to_dict(header, SERIES_INDEX_KEYS)
-                entry = _SeriesBatch(node, folder, meta)
-                batch.series[key_series] = entry
-            if key not in entry.objects:
+                entry = batch.series[key_series] = _SeriesBatch(item.node, item.folder, item.meta)
+            if item.key not in entry.objects:
                 batch.count += 1
-            entry.objects[key] = (key, stored.size, stored.md5)
-            if batch.count >= self.batch_size or time.monotonic() - batch.started >= self.batch_seconds:
-                due = self._pending.pop(instance.assoc_id)
+            entry.objects[item.key] = (item.key, stored.size, stored.md5)
+            if submit and (batch.count >= self.batch_size or time.monotonic() - batch.started >= self.batch_seconds):
+                due = self._pending.pop(item.assoc_id)
         if due is not None:
             self._submit(due)
-        return STATUS_SUCCESS
 
     def _submit(self, batch: _Batch) -> Future[int]:
         future = self._registrar.submit(self._register, batch)
@@ -366,7 +424,8 @@ class RegistrySink:
                 pass
 
     def close(self) -> None:
-        """Flush, then release the registrar thread and its database connection."""
+        """Flush, then release the registrar thread, its database connection and the spool folder."""
         self.flush()
         self._registrar.submit(connections.close_all).result()
         self._registrar.shutdown(wait=True)
+        self._spool.remove()

@@ -35,6 +35,7 @@ def listener_start(*, aet: str | None = None, port: int | None = None, bind: str
     """Start the storage SCP in background threads (port 0: a free port). Defaults come from settings:
     CUBE_DICOM_AET, CUBE_DICOM_PORT, CUBE_DICOM_BIND."""
     sink = sink or RegistrySink()
+    sink.recover()  # instances a stopped listener answered but never registered
     scp = run_scp(aet or settings.CUBE_DICOM_AET, settings.CUBE_DICOM_PORT if port is None else port, sink,
                   bind=bind or settings.CUBE_DICOM_BIND)
     log.info("DICOM listener %s on %s:%s", scp.ae_title, scp.host, scp.port)

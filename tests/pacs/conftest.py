@@ -53,9 +53,10 @@ def pacs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedOrth
 
 
 @pytest.fixture
-def dicom_settings(settings: Any) -> Any:
+def dicom_settings(settings: Any, tmp_path: Any) -> Any:
     settings.CUBE_DICOM_AET = OUR_AET
     settings.CUBE_PACS_REGISTRATION_TIMEOUT = 15
+    settings.CUBE_DICOM_SPOOL_DIR = str(tmp_path / "dicom-spool")
     return settings
 
 

@@ -171,3 +171,50 @@ def test_registration_follows_a_transfer_in_batches(transactional_db: Any, stora
         running.stop()
     assert seen[:2] == [3, 3] and sum(seen) == 7  # two full batches during the association, the rest at its end
     assert PACSSeries.objects.get(SeriesInstanceUID=spec.uid).ndicom == 7
+
+
+def test_instances_a_stopped_listener_answered_are_registered_when_the_next_starts(
+        transactional_db: Any, storage_root: str, dicom_settings: Any) -> None:
+    from pathlib import Path
+
+    from cube.core.services import system_setup
+    from pacs.models import PACSSeries
+    from pacs.services.listener import listener_start
+    from pacs.services.nodes import pacs_create
+    from pacs.services.spool import spool_root
+    from uploads.models import ChrisFile
+
+    system_setup(admin_password="chris1234")
+    pacs_create(identifier="SCANNER", aet=MODALITY, host="127.0.0.1", port=104)
+    spec = SeriesSpec("MR", "T1", 4)
+    study = StudySpec("20240101", "BRAIN", "A1", [spec])
+    patient = PatientSpec("P3", "A^B", "19800101", "M", [study])
+    sent = datasets(patient, study, spec, 4)
+    # A listener wrote three instances to its spool, answered them, and was killed before importing them:
+    # its folder names a process that no longer exists (past the kernel's largest pid).
+    dead = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
+    folder = "SERVICES/PACS/SCANNER/P3-A_B-19800101/BRAIN-A1-20240101/00001-T1-1a2b3c4d"
+    left = spool_root() / f"{dead}-0badf00d"
+    (left / folder).mkdir(parents=True)
+    for ds in sent[:3]:
+        ds.save_as(left / folder / f"{ds.SOPInstanceUID}.dcm", enforce_file_format=True)
+    (left / folder / ".half-written.part").write_bytes(b"\0" * 10)
+
+    running = listener_start(aet="CUBEAPI", port=0, bind="127.0.0.1")
+    try:
+        running.sink.recover().result(timeout=60)  # after the start's own recovery (one registrar, in order)
+        assert not left.exists()
+        series = PACSSeries.objects.select_related("folder").get(SeriesInstanceUID=spec.uid)
+        assert series.folder.path == folder and series.ndicom == 3
+        # The fourth instance arrives the usual way and joins the recovered series' folder.
+        assert store(sender(running), sent[3:]) == [0]
+        running.sink.flush()
+    finally:
+        running.stop()
+    series.refresh_from_db()
+    assert series.ndicom == 4
+    names = sorted(ChrisFile.objects.filter(parent_folder=series.folder).values_list("fname", flat=True))
+    assert names == sorted(f"{folder}/{ds.SOPInstanceUID}.dcm" for ds in sent)
+    root = Path(storage_root).resolve()
+    assert all(dcmread(root / name).SOPInstanceUID for name in names)
+    assert list(spool_root().iterdir()) == []  # the stopped listener's folder and this one's are gone

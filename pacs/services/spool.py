@@ -1,0 +1,95 @@
+"""The ingest spool: where a received instance waits, already on disk, until it is in storage and registered.
+
+A storage SCP answers a C-STORE once the instance is safe; storescp, for one, writes the file and answers.
+Putting it into cube storage costs more than that (an md5 of every byte, then a link, a copy, or a Swift
+PUT), and the PACS sends nothing else while it waits for the answer. So the listener writes the instance
+as received into its spool (one write, the same durability as a storage write), answers, and its registrar
+thread imports the file into storage (the filesystem backend hard-links it: no second copy) and registers
+it. The retrieve still ends ``succeeded`` only once every instance is registered.
+
+Each sink spools into its own folder, ``<spool root>/<pid>-<token>/<storage key>``, so two processes never
+import each other's files. A folder whose process is gone holds instances answered but never registered
+(a crash, a kill): the listener imports them when it starts (:func:`orphans`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.conf import settings
+
+from pacs.dicom import ReceivedInstance
+
+log = logging.getLogger(__name__)
+
+
+def spool_root() -> Path:
+    configured = getattr(settings, "CUBE_DICOM_SPOOL_DIR", None)
+    return Path(configured) if configured else Path(settings.VAR_DIR) / "dicom-spool"
+
+
+class Spool:
+    """One process's spool folder. Keys are storage keys, already sanitised by the sink (no '..')."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = (root or spool_root()) / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._dirs: set[Path] = set()
+
+    def write(self, instance: ReceivedInstance, key: str) -> Path:
+        """The instance's Part-10 file at its key's place in the spool, written atomically."""
+        path = self.root.joinpath(*key.split("/"))
+        if path.parent not in self._dirs:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(path.parent)
+        instance.write_to(path)
+        return path
+
+    def remove(self) -> None:
+        """Drop the folder once everything in it is imported (what is left stays for the next start)."""
+        if not any(p.is_file() for p in self.root.rglob("*")):
+            shutil.rmtree(self.root, ignore_errors=True)
+        else:
+            log.warning("spool %s keeps instances that were not imported; the listener imports them at its "
+                        "next start", self.root)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def orphans(root: Path | None = None) -> Iterator[tuple[Path, str]]:
+    """(file, storage key) of every instance spooled by a process that is gone, oldest folders first."""
+    base = root or spool_root()
+    if not base.is_dir():
+        return
+    for folder in sorted(base.iterdir(), key=lambda p: p.stat().st_mtime):
+        pid, _, _ = folder.name.partition("-")
+        if not folder.is_dir() or not pid.isdigit() or _alive(int(pid)):
+            continue
+        for path in sorted(folder.rglob("*.dcm")):
+            if path.is_file() and not path.name.startswith("."):  # dot-names are half-written temp files
+                yield path, path.relative_to(folder).as_posix()
+        for leftover in sorted(folder.rglob("*"), reverse=True):  # temp files, then emptied folders
+            if leftover.is_file() and leftover.name.startswith("."):
+                leftover.unlink(missing_ok=True)
+        for directory in sorted((p for p in folder.rglob("*") if p.is_dir()), reverse=True):
+            try:
+                directory.rmdir()
+            except OSError:
+                pass
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
