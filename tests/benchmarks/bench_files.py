@@ -33,6 +33,7 @@ sys.path.insert(0, str(REPO))
 from tests.uploads.server import GunicornServer  # noqa: E402
 
 CLIENTS = 4
+SWIFT_ROUNDS = 5  # Swift shares the two cores with the server and the clients: its times vary by round
 PASSWORD = "bench-pass-1234"
 
 
@@ -214,16 +215,17 @@ def bench_swift(tmp: Path, db_env: dict[str, str], files: list[Path]) -> None:
             Connection(authurl=opts["auth_url"], user=opts["user"], key=opts["key"]).put_container("direct")
             list(pool.map(_warm, [(auth, f"{srv.url}/api/v1/userfiles/")] * CLIENTS))
             ratios = []
-            for i in range(3):
+            for i in range(SWIFT_ROUNDS):
                 direct_start = time.perf_counter()
                 list(pool.map(_swift_put, [(opts, "direct", str(p), f"r{i}/{p.name}") for p in files], chunksize=4))
                 direct = time.perf_counter() - direct_start
                 api, nbytes, _ = upload_set(pool, srv.url, auth, files, f"home/bench/uploads/swift{i}")
                 ratios.append((api / direct, api, direct))
     best = min(ratios)
-    print(f"Swift all-in-one, {CLIENTS} clients, SAG-anon:")
-    print(f"  API upload {best[1]:.2f} s vs python-swiftclient {best[2]:.2f} s: ratio {best[0]:.2f} "
-          f"(rounds: {', '.join(f'{r[0]:.2f}' for r in ratios)}; goal <= 1.15)")
+    median = statistics.median(r[0] for r in ratios)
+    print(f"Swift all-in-one, {CLIENTS} clients, SAG-anon (each round: straight to Swift, then through the API):")
+    print(f"  API upload {best[1]:.2f} s vs python-swiftclient {best[2]:.2f} s: best ratio {best[0]:.2f}, "
+          f"median {median:.2f} (rounds: {', '.join(f'{r[0]:.2f}' for r in ratios)}; goal <= 1.15)")
 
 
 class FileMultipart:
