@@ -7,6 +7,7 @@ elements, and everything a sink files an instance by sits before (0020,0011).
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 from typing import BinaryIO
@@ -121,41 +122,89 @@ def _skip_undefined(buf: memoryview, pos: int, implicit: bool) -> int:
             pos = _skip_undefined(buf, start, implicit or vr == b"UN") if length == _UNDEFINED else start + length
 
 
-def read_identifying_header(stream: io.BytesIO, transfer_syntax_uid: str) -> Dataset | None:
-    """The IDENTIFYING_TAGS elements of a dataset encoded without file meta, undecoded.
+# (group, element, VR, 16-bit length) of an explicit VR element; (group, element, 32-bit length) of an implicit.
+_EXPLICIT = struct.Struct("<HH2sH")
+_IMPLICIT = struct.Struct("<HHL")
+_LENGTH32 = struct.Struct("<L")
 
-    Steps over element headers up to (0020,0011) and keeps the wanted values as raw elements
-    (pydicom decodes them on access); undefined-length sequences are skipped. None for transfer
-    syntaxes it does not scan (deflated, big endian): the caller then uses
-    :func:`read_identifying_header_part10`.
-    """
+
+@functools.lru_cache(maxsize=64)
+def _scan_mode(transfer_syntax_uid: str) -> bool | None:
+    """Whether the syntax is implicit VR, or None for syntaxes not scanned (deflated, big endian)."""
     ts = UID(transfer_syntax_uid)
     if ts.is_deflated or not ts.is_transfer_syntax or not ts.is_little_endian:
         return None
-    implicit = ts.is_implicit_VR
+    return bool(ts.is_implicit_VR)
+
+
+def scan_identifying_values(stream: io.BytesIO, transfer_syntax_uid: str) -> dict[int, tuple[str | None, bytes]] | None:
+    """tag -> (VR, raw value) of the IDENTIFYING_TAGS present in a dataset encoded without file meta.
+
+    Steps over element headers up to (0020,0011); undefined-length sequences are skipped. None for
+    transfer syntaxes it does not scan (deflated, big endian). ValueError for a truncated dataset.
+    Called once per received instance, so the loop is written out rather than shared with the helpers above.
+    """
+    implicit = _scan_mode(transfer_syntax_uid)
+    if implicit is None:
+        return None
     buf = stream.getbuffer()
     try:
-        elements: dict[BaseTag, DataElement | RawDataElement] = {}
+        found: dict[int, tuple[str | None, bytes]] = {}
         pos, end = 0, len(buf)
         while pos + 8 <= end:
-            tag, vr, length, start = _element_header(buf, pos, implicit)
+            group = buf[pos] | (buf[pos + 1] << 8)
+            if implicit or group == 0xFFFE:
+                group, elem, length = _IMPLICIT.unpack_from(buf, pos)
+                vr, start = None, pos + 8
+            else:
+                group, elem, raw_vr, length = _EXPLICIT.unpack_from(buf, pos)
+                vr = raw_vr.decode("latin-1")
+                if raw_vr in _LONG_VRS:
+                    length, start = _LENGTH32.unpack_from(buf, pos + 8)[0], pos + 12
+                else:
+                    start = pos + 8
+            tag = (group << 16) | elem
             if tag > IDENTIFYING_HEADER_END:
                 break
             if length == _UNDEFINED:
-                pos = _skip_undefined(buf, start, implicit or vr == b"UN")
+                pos = _skip_undefined(buf, start, implicit or vr == "UN")
                 continue
             if start + length > end:
                 raise ValueError(f"element {tag:08X} runs past the end of the dataset")
             if tag in IDENTIFYING_TAGS:
-                key = BaseTag(tag)
-                value = bytes(buf[start : start + length])
-                elements[key] = RawDataElement(key, vr.decode() if vr else None, length, value, start, implicit, True)
+                found[tag] = (vr, bytes(buf[start : start + length]))
             pos = start + length
     except struct.error as exc:
         raise ValueError(f"dataset ends inside an element header: {exc}") from exc
     finally:
         buf.release()
+    return found
+
+
+def identifying_dataset(values: dict[int, tuple[str | None, bytes]], implicit: bool) -> Dataset:
+    """A Dataset of raw elements (pydicom decodes each on access) from :func:`scan_identifying_values`."""
+    elements: dict[BaseTag, DataElement | RawDataElement] = {}
+    for tag, (vr, value) in values.items():
+        key = BaseTag(tag)
+        elements[key] = RawDataElement(key, vr, len(value), value, 0, implicit, True)
     return Dataset(elements)
+
+
+def read_identifying_header(stream: io.BytesIO, transfer_syntax_uid: str) -> Dataset | None:
+    """The IDENTIFYING_TAGS elements of a dataset encoded without file meta, undecoded.
+
+    None for transfer syntaxes it does not scan (deflated, big endian): the caller then uses
+    :func:`read_identifying_header_part10`.
+    """
+    values = scan_identifying_values(stream, transfer_syntax_uid)
+    if values is None:
+        return None
+    return identifying_dataset(values, bool(_scan_mode(transfer_syntax_uid)))
+
+
+def uid_text(raw: bytes) -> str:
+    """A UI value as pydicom reads it: ASCII, trailing NUL padding and spaces removed."""
+    return raw.decode("ascii", "replace").rstrip("\x00 ")
 
 
 def read_identifying_header_part10(stream: BinaryIO) -> Dataset:

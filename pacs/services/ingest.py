@@ -322,13 +322,13 @@ class RegistrySink:
         self._nodes[aet] = (node, now + self.cache_seconds)
         return node
 
-    def _series_for(self, node: NodeRef, uid: str, header: Any) -> tuple[str, dict[str, Any]]:
+    def _series_for(self, node: NodeRef, uid: str, instance: ReceivedInstance) -> tuple[str, dict[str, Any]]:
         """The series' folder and index metadata, looked up (and the header decoded) once per series."""
         now = time.monotonic()
         cached = self._folders.get((node.id, uid))
         if cached is not None and cached[2] > now:
             return cached[0], cached[1]
-        meta = dataset_to_dict(header, SERIES_INDEX_KEYS)
+        meta = dataset_to_dict(instance.header(), SERIES_INDEX_KEYS)
         # A series already registered keeps its folder even if names in later instances differ.
         folder = self._on_registrar(self._existing_folder, node.id, uid) or series_folder_path(node.identifier, meta)
         self._folders[(node.id, uid)] = (folder, meta, now + 60.0)
@@ -345,13 +345,12 @@ class RegistrySink:
                 log.warning("refusing instances from AE title %r: no active PACS node has it (register one with "
                             "manage.py pacs_node add, or at /chris-admin/api/v1/pacs/)", instance.calling_aet)
             return STATUS_NOT_AUTHORIZED
-        header = instance.header()
-        uid = str(header.get("SeriesInstanceUID") or "").strip()
-        if not uid or not str(header.get("StudyInstanceUID") or "").strip():
+        study_uid, uid = instance.series_uids()
+        if not uid or not study_uid:
             log.warning("refusing %s from %s: no StudyInstanceUID/SeriesInstanceUID", instance.sop_instance_uid,
                         instance.calling_aet)
             return STATUS_DATASET_MISMATCH
-        folder, meta = self._series_for(node, uid, header)
+        folder, meta = self._series_for(node, uid, instance)
         key = clean_key(f"{folder}/{safe_path_component(instance.sop_instance_uid)}.dcm")  # as storage will
         item = _Spooled(instance.assoc_id, node, uid, folder, meta, self._spool.write(instance, key), key)
         with self._lock:

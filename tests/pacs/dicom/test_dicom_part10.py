@@ -114,3 +114,34 @@ def test_file_meta_we_write_is_what_pydicom_reads() -> None:
     assert str(meta.SourceApplicationEntityTitle).strip() == "ORTHANC"
     assert meta.FileMetaInformationGroupLength == len(blob) - len(body) - 132 - 12
     assert back.PixelData == ds.PixelData
+
+
+@pytest.mark.parametrize("syntax", [ExplicitVRLittleEndian, ImplicitVRLittleEndian, DeflatedExplicitVRLittleEndian])
+def test_series_uids_read_raw_agree_with_the_header(syntax: str) -> None:
+    from pydicom.filewriter import dcmwrite
+
+    from pacs.dicom import ReceivedInstance
+
+    for ds in [_with_nested_sequences(), *(dcmread(io.BytesIO(b)) for b in build_all(sample_patients())[:2])]:
+        if syntax == DeflatedExplicitVRLittleEndian:
+            # Not scanned: the instance reads its header through pydicom from the Part-10 bytes.
+            ds.file_meta.TransferSyntaxUID = syntax
+            whole = DicomBytesIO()
+            dcmwrite(whole, ds, enforce_file_format=True)
+            meta_end = 132 + 12 + int.from_bytes(whole.getvalue()[140:144], "little")
+            stream = io.BytesIO(whole.getvalue()[meta_end:])
+        else:
+            stream = _encode(ds, syntax == ImplicitVRLittleEndian)
+        instance = ReceivedInstance(
+            str(ds.SOPClassUID), str(ds.SOPInstanceUID), syntax, "ORTHANC", 1,
+            encode_file_meta(str(ds.SOPClassUID), str(ds.SOPInstanceUID), syntax, "ORTHANC"),
+            _data=stream.getbuffer(), _stream=stream,
+        )
+        assert instance.series_uids() == (ds.StudyInstanceUID, ds.SeriesInstanceUID)
+        assert instance.header().SeriesInstanceUID == ds.SeriesInstanceUID
+        instance.release()
+    del ds.SeriesInstanceUID
+    stream = _encode(ds, False)
+    bare = ReceivedInstance(str(ds.SOPClassUID), str(ds.SOPInstanceUID), ExplicitVRLittleEndian, "X", 1, b"",
+                            _data=stream.getbuffer(), _stream=stream)
+    assert bare.series_uids() == (ds.StudyInstanceUID, "")
