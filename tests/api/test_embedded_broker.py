@@ -76,3 +76,45 @@ def test_a_message_is_written_under_a_name_consumers_ignore(tmp_path: Any, monke
         message.ack()
     assert written, "the message was not written through cube.broker"
     assert all(name.partition(".")[2] != "jobs.msg" for name in written), written
+
+
+def _bind_or_read(args: tuple[str, str, int, Any]) -> list[str]:
+    """In a separate process: wait for the others, then bind queue q<i> to exchange 'celery', or (i < 0)
+    read the routing table as a publisher would, many times. Returns the errors seen."""
+    control, data, i, barrier = args
+    options = {"data_folder_in": data, "data_folder_out": data, "control_folder": control}
+    errors: list[str] = []
+    with Connection("cubefs://", transport_options=options) as conn:
+        channel = conn.default_channel
+        barrier.wait()
+        try:
+            if i >= 0:
+                channel._queue_bind("celery", f"q{i}", None, f"q{i}")
+            else:
+                for _ in range(200):
+                    channel.get_table("celery")
+        except Exception as exc:  # reported to the parent
+            errors.append(repr(exc))
+    return errors
+
+
+def test_queues_bound_at_once_by_several_processes_are_all_kept(tmp_path: Any) -> None:
+    # The worker and beat of `make run` bind their queues while starting together. kombu's own table
+    # code truncates the file before locking it: bindings got lost and readers failed on an empty file.
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    binders, readers = 6, 2
+    for attempt in range(15):
+        control, data = tmp_path / f"control{attempt}", tmp_path / f"data{attempt}"
+        data.mkdir()
+        barrier = ctx.Manager().Barrier(binders + readers)
+        jobs = [(str(control), str(data), i, barrier) for i in range(binders)]
+        jobs += [(str(control), str(data), -1, barrier)] * readers
+        with ctx.Pool(binders + readers) as pool:
+            errors = [e for result in pool.map(_bind_or_read, jobs) for e in result]
+        assert not errors, (attempt, errors)
+        with Connection("cubefs://", transport_options={"data_folder_in": str(data), "data_folder_out": str(data),
+                                                         "control_folder": str(control)}) as conn:
+            bound = {b.queue for b in conn.default_channel.get_table("celery")}
+        assert bound == {f"q{i}" for i in range(binders)}, attempt
