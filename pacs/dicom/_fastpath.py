@@ -211,11 +211,12 @@ def _p_data_pdu(items: bytes | memoryview) -> bytes:
 
 
 class FastStoreDUL(DULServiceProvider):
-    """A DUL service provider that serves C-STORE requests itself (see the module's docstring).
+    """A DUL service provider that serves C-STORE requests (accepted associations) and decodes retrieve
+    responses (requested ones) itself: see the module's docstring.
 
-    Installed on accepted associations by swapping the class of the DUL pynetdicom created, before its
-    thread starts. Its reactor also waits on the socket instead of sleeping: it wakes the moment a PDU
-    arrives or another thread queues one to send.
+    Installed by swapping the class of the DUL pynetdicom created, before its thread starts. Its reactor
+    also waits on the socket instead of sleeping: it wakes the moment a PDU arrives or another thread
+    queues one to send.
     """
 
     _pending: C_STORE | None = None
