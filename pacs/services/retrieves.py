@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 PENDING, RETRIEVING, REGISTERING, DONE, ERROR = "pending", "retrieving", "registering", "done", "error"
 SAVE_EVERY = 0.5  # seconds between progress writes while instances flow
 # Waiting for the registry after the transfer: first and longest pause between reads (seconds).
-POLL_FIRST, POLL_LAST = 0.005, 0.1
+POLL_FIRST, POLL_LAST = 0.002, 0.1
 
 
 class RetrieveError(ValueError):
@@ -136,10 +136,9 @@ def _finish(retrieve_id: int, tracker: _Tracker, fatal: str | None) -> None:
         message = f"{len(errors)} of {len(tracker.series)} series failed: " + "; ".join(reasons)
     else:
         message = ""
-    tracker.save(force=True)
-    PACSRetrieve.objects.filter(pk=retrieve_id, status=Status.SENT).update(
-        status=Status.ERRORED if (fatal or errors) else Status.SUCCEEDED, status_message=message[:4000],
-        end_date=timezone.now())
+    # Counts and end state in one statement: a poll never sees the final counts with the old status.
+    tracker.save(force=True, status=Status.ERRORED if (fatal or errors) else Status.SUCCEEDED,
+                 status_message=message[:4000], end_date=timezone.now())
 
 
 def retrieve_run(retrieve_id: int) -> None:
@@ -159,7 +158,6 @@ def retrieve_run(retrieve_id: int) -> None:
 
 
 def _run(retrieve_id: int, pacs: Any, tracker: _Tracker) -> None:
-    tracker.save(force=True)
     if not tracker.series:
         _finish(retrieve_id, tracker, None)
         return
