@@ -70,13 +70,14 @@ def _alive(pid: int) -> bool:
 
 
 def orphans(root: Path | None = None) -> Iterator[tuple[Path, str]]:
-    """(file, storage key) of every instance spooled by a process that is gone, oldest folders first."""
+    """(file, storage key) of every instance spooled by a process that is gone; its folder is removed after."""
     base = root or spool_root()
     if not base.is_dir():
         return
-    for folder in sorted(base.iterdir(), key=lambda p: p.stat().st_mtime):
+    for folder in sorted(base.iterdir()):
         pid, _, _ = folder.name.partition("-")
-        if not folder.is_dir() or not pid.isdigit() or _alive(int(pid)):
+        # A live process's folder (another listener, a worker's C-GET) is its own business.
+        if not pid.isdigit() or _alive(int(pid)) or not folder.is_dir():
             continue
         for path in sorted(folder.rglob("*.dcm")):
             if path.is_file() and not path.name.startswith("."):  # dot-names are half-written temp files
