@@ -1,6 +1,7 @@
 """Fixtures for the runner contract suite: one ``backend`` fixture per available runner, backed by real
-processes, real containers (podman's API service, or a dockerd named by DOCKER_HOST) and a real
-single-node SLURM cluster. Under CI=true a backend that cannot be had fails the run; elsewhere its
+processes, real containers (podman's API service, or a dockerd named by DOCKER_HOST), a real
+single-node SLURM cluster, and Kubernetes Jobs on the fake API server of tests/support/fake_k8s.py, whose
+pods run as real containers on the same engine. Under CI=true a backend that cannot be had fails the run; elsewhere its
 tests are skipped with the reason."""
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from cube.runners.base import Runner
 
 from .harness import Backend, pid_running, unavailable
 
-BACKENDS = ("local", "docker", "slurm")
+BACKENDS = ("local", "docker", "slurm", "kubernetes")
+K8S_TOKEN = "contract-suite-token"
 
 
 def _local_backend(tmp: Path) -> Backend:
@@ -65,6 +67,30 @@ def _docker_backend(tmp: Path, base_url: str, image: str) -> Backend:
     return Backend("docker", make, image, tmp, job_gone, in_container=True)
 
 
+@pytest.fixture(scope="session")
+def fake_k8s(container_engine: tuple[str, str]) -> Iterator[Any]:
+    """One fake Kubernetes API server per session, its kubelet on the session's container engine."""
+    from tests.support.fake_k8s import FakeKubernetes
+
+    fake = FakeKubernetes(container_engine[0], token=K8S_TOKEN).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+def _kubernetes_backend(tmp: Path, fake: Any, image: str) -> Backend:
+    from cube.runners.kubernetes import KubernetesRunner
+
+    def make() -> Runner:
+        return KubernetesRunner(fake.url, token=K8S_TOKEN, stop_grace_seconds=1)
+
+    def job_gone(job_id: str, out: Path) -> bool:
+        return bool(fake.job_containers_gone(KubernetesRunner(fake.url).job_name(job_id)))
+
+    return Backend("kubernetes", make, image, tmp, job_gone, in_container=True)
+
+
 def _slurm_backend(tmp: Path, cluster: Any) -> Backend:
     from cube.runners.slurm import SlurmRunner
 
@@ -85,6 +111,9 @@ def make_backend(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> B
     if name == "docker":
         base_url, image = request.getfixturevalue("container_engine")
         return _docker_backend(tmp_path, base_url, image)
+    if name == "kubernetes":
+        _, image = request.getfixturevalue("container_engine")
+        return _kubernetes_backend(tmp_path, request.getfixturevalue("fake_k8s"), image)
     return _slurm_backend(tmp_path, request.getfixturevalue("slurm_cluster"))
 
 
