@@ -95,13 +95,8 @@ def test_make_run_serves_runs_a_job_answers_dicom_and_stops_cleanly(embedded: An
     files = s.get(inst.json()["url"] + "files/", timeout=30).json()["results"]
     assert [f["fname"].rsplit("/", 1)[1] for f in files] == ["a.txt"]
 
-    from pynetdicom import AE
-    from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
+    from pacs.dicom import PacsNode, echo
 
-    ae = AE(ae_title="EMBEDTEST")
-    ae.add_requested_context(Verification)
-    assoc = ae.associate("127.0.0.1", dicom_port, ae_title="CHRIS")
-    assert assoc.is_established, "the DICOM listener of make run did not accept an association"
-    assert assoc.send_c_echo().Status == 0x0000
-    assoc.release()
+    result = echo(PacsNode(aet="CHRIS", host="127.0.0.1", port=dicom_port, calling_aet="EMBEDTEST"))
+    assert result.ok and result.status == 0x0000, f"the DICOM listener of make run: {result.message}"
     assert proc.poll() is None
