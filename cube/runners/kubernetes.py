@@ -288,9 +288,11 @@ class KubernetesRunner(Runner):
         path = self._ns("networking.k8s.io/v1", "networkpolicies")
         resp = self._request("GET", f"{path}/{NETWORK_POLICY}", ok404=True)
         if resp is None:
-            created = self._request("POST", path, json=self.network_policy_manifest(), ok404=True)
-            if created is None:
-                raise RunnerError(f"namespace {self.namespace} not found")
+            try:
+                self._request("POST", path, json=self.network_policy_manifest())
+            except RunnerError as exc:
+                if "(409)" not in str(exc):  # 409: another worker created it in between, as wanted
+                    raise
         else:
             # A policy of our name that lets traffic through would silently void the rule: refuse.
             have = resp.json().get("spec") or {}

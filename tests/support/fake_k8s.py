@@ -523,7 +523,11 @@ class FakeKubernetes:
                 info = runner._inspect(js.job_id) or {}
                 state = info.get("State") or {}
                 code = state.get("ExitCode", st.exit_code)
-                reason = "Completed" if code == 0 else "OOMKilled" if state.get("OOMKilled") else "Error"
+                # podman 4.3 here leaves State.OOMKilled false (conmon's marker goes elsewhere), and this
+                # kubelet kills a container only when deleting its pod: an exit by SIGKILL while the pod
+                # lives is the cgroup's OOM killer, which a real kubelet reports as OOMKilled.
+                oom = state.get("OOMKilled") or code == 137
+                reason = "Completed" if code == 0 else "OOMKilled" if oom else "Error"
                 self._set(key, "Succeeded" if code == 0 else "Failed",
                           {"terminated": {"exitCode": code, "reason": reason, "finishedAt": _now()}}, image)
                 return self._wait_deleted(key, runner, grace)
