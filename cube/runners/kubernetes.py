@@ -149,8 +149,10 @@ class KubernetesRunner(Runner):
                 raise RunnerError(f"cannot read the Kubernetes token file: {exc}") from exc
         return {"Authorization": f"Bearer {token}"} if token else {}
 
-    def _request(self, method: str, path: str, *, ok404: bool = False, **kw: Any) -> requests.Response | None:
-        """One API call; None for a 404 when ``ok404``; RunnerError with the server's message otherwise."""
+    def _request(self, method: str, path: str, *, allow: tuple[int, ...] = (), what: str = "",
+                 **kw: Any) -> requests.Response | None:
+        """One API call; None for an error status in ``allow``; RunnerError with the server's message for
+        any other error (``what`` says what was being done)."""
         headers = {**self._headers(), **kw.pop("headers", {})}
         try:
             resp = self._session.request(
@@ -158,10 +160,11 @@ class KubernetesRunner(Runner):
             )
         except requests.RequestException as exc:
             raise RunnerError(f"Kubernetes API unreachable at {self.api_url}: {exc}") from exc
-        if resp.status_code == 404 and ok404:
-            return None
         if resp.status_code >= 400:
-            raise RunnerError(f"Kubernetes API refused {method} {path} ({resp.status_code}): {_message(resp)}")
+            if resp.status_code in allow:
+                return None
+            what = what or f"{method} {path}"
+            raise RunnerError(f"Kubernetes API refused to {what} ({resp.status_code}): {_message(resp)}")
         return resp
 
     def _ns(self, group: str, resource: str, name: str = "") -> str:
@@ -169,7 +172,7 @@ class KubernetesRunner(Runner):
         return f"{base}/namespaces/{self.namespace}/{resource}" + (f"/{name}" if name else "")
 
     def _get_job(self, job_id: str) -> dict[str, Any] | None:
-        resp = self._request("GET", self._ns("batch/v1", "jobs", self.job_name(job_id)), ok404=True)
+        resp = self._request("GET", self._ns("batch/v1", "jobs", self.job_name(job_id)), allow=(404,))
         job: dict[str, Any] | None = resp.json() if resp is not None else None
         return job
 
@@ -286,13 +289,11 @@ class KubernetesRunner(Runner):
         if self._policy_checked or not self.network_policy:
             return
         path = self._ns("networking.k8s.io/v1", "networkpolicies")
-        resp = self._request("GET", f"{path}/{NETWORK_POLICY}", ok404=True)
+        resp = self._request("GET", f"{path}/{NETWORK_POLICY}", allow=(404,))
         if resp is None:
-            try:
-                self._request("POST", path, json=self.network_policy_manifest())
-            except RunnerError as exc:
-                if "(409)" not in str(exc):  # 409: another worker created it in between, as wanted
-                    raise
+            # 409: another worker created it in between, and it is checked on the next runner's first use
+            self._request("POST", path, json=self.network_policy_manifest(), allow=(409,),
+                          what=f"create NetworkPolicy {NETWORK_POLICY}")
         else:
             # A policy of our name that lets traffic through would silently void the rule: refuse.
             have = resp.json().get("spec") or {}
@@ -328,18 +329,10 @@ class KubernetesRunner(Runner):
             self._make_writable(spec.output_dir, self.uid, self.gid)
         except OSError as exc:
             raise RunnerError(f"output directory of job {spec.job_id} unusable: {exc}") from exc
-        path = self._ns("batch/v1", "jobs")
-        try:
-            resp = self._session.post(
-                self.api_url + path, json=manifest, headers=self._headers(), verify=self.verify,
-                timeout=self.api_timeout,
-            )
-        except requests.RequestException as exc:
-            raise RunnerError(f"Kubernetes API unreachable at {self.api_url}: {exc}") from exc
-        if resp.status_code == 409:
+        created = self._request("POST", self._ns("batch/v1", "jobs"), json=manifest, allow=(409,),
+                                what=f"create the Job of job {spec.job_id}")
+        if created is None:
             raise RunnerError(f"job {spec.job_id} already exists")
-        if resp.status_code >= 400:
-            raise RunnerError(f"cannot create the Job of job {spec.job_id} ({resp.status_code}): {_message(resp)}")
 
     def status(self, job_id: str) -> JobStatus:
         job = self._get_job(job_id)
@@ -370,12 +363,8 @@ class KubernetesRunner(Runner):
             return ""
         for pod in self._pods(job["metadata"]["name"]):
             path = self._ns("", "pods", pod["metadata"]["name"]) + "/log"
-            try:
-                resp = self._request("GET", path, params={"container": CONTAINER}, ok404=True)
-            except RunnerError as exc:
-                if "(400)" in str(exc):  # container not started yet: nothing printed so far
-                    return ""
-                raise
+            # 400: the container has not started yet, so it printed nothing so far
+            resp = self._request("GET", path, params={"container": CONTAINER}, allow=(400, 404))
             return resp.text if resp is not None else ""
         return ""
 
@@ -388,13 +377,13 @@ class KubernetesRunner(Runner):
             return  # finished or already cancelled: nothing to stop
         patch = {"metadata": {"annotations": {CANCELLED_ANNOTATION: "true"}}, "spec": {"suspend": True}}
         self._request(
-            "PATCH", self._ns("batch/v1", "jobs", job["metadata"]["name"]), ok404=True, json=patch,
+            "PATCH", self._ns("batch/v1", "jobs", job["metadata"]["name"]), allow=(404,), json=patch,
             headers={"Content-Type": "application/merge-patch+json"},
         )
 
     def remove(self, job_id: str) -> None:
         body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
-        self._request("DELETE", self._ns("batch/v1", "jobs", self.job_name(job_id)), ok404=True, json=body)
+        self._request("DELETE", self._ns("batch/v1", "jobs", self.job_name(job_id)), allow=(404,), json=body)
 
     def close(self) -> None:
         self._session.close()
@@ -425,6 +414,8 @@ def _pod_status(pod: dict[str, Any], memory: str) -> JobStatus | None:
             return JobStatus(JobState.FAILED, code, f"out of memory (limit {memory} MiB)")
         if reason in ("StartError", "ContainerCannotRun"):
             return JobStatus(JobState.FAILED, code, f"cannot start: {term.get('message') or reason}")
+        if code == 137:  # SIGKILL the kubelet did not attribute to the OOM killer: say so, not just a number
+            return JobStatus(JobState.FAILED, code, f"killed (SIGKILL, exit code 137); memory limit {memory} MiB")
         return JobStatus(JobState.FAILED, code, f"exited with code {code}")
     if state.get("running"):
         return JobStatus(JobState.RUNNING)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import socket
+import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from cube.runners.base import JobState, RunnerError
 from cube.runners.kubernetes import CANCELLED_ANNOTATION, JOB_LABEL, NETWORK_POLICY, KubernetesRunner
 
 from .conftest import K8S_TOKEN
-from .harness import Backend
+from .harness import Backend, unavailable
 from .test_contract import SLEEPER, WRITE_OUTPUT, wait_for
 from .test_docker import PROBE
 
@@ -255,3 +257,28 @@ def test_failures_say_why(k8s: tuple[Backend, Any]) -> None:
     st = runner.wait(hog.job_id, timeout=60)
     assert st.state == JobState.FAILED and st.exit_code == 137, (st, runner.logs(hog.job_id))
     assert "out of memory (limit 64 MiB)" in st.message
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_tls_is_verified_against_the_ca_bundle(container_engine: tuple[str, str], tmp_path: Path) -> None:
+    from tests.support.fake_k8s import FakeKubernetes
+
+    if shutil.which("openssl") is None:
+        unavailable("openssl is needed to make the fake API server's certificate")
+    cert, key = tmp_path / "server.crt", tmp_path / "server.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    fake = FakeKubernetes(container_engine[0], token=K8S_TOKEN).start(tls=(str(cert), str(key)))
+    try:
+        assert fake.url.startswith("https://")
+        trusted = KubernetesRunner(fake.url, token=K8S_TOKEN, ca_bundle=str(cert))
+        assert trusted.status("no-such-job").state == JobState.UNKNOWN
+        with pytest.raises(RunnerError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+            KubernetesRunner(fake.url, token=K8S_TOKEN).status("no-such-job")  # system CAs do not know it
+        insecure = KubernetesRunner(fake.url, token=K8S_TOKEN, insecure=True)
+        assert insecure.status("no-such-job").state == JobState.UNKNOWN
+    finally:
+        fake.stop()

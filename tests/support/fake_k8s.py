@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -37,161 +37,27 @@ from urllib.parse import parse_qs, urlparse
 from cube.runners.base import JobSpec, RunnerError
 from cube.runners.docker import INCOMING, OUTGOING, DockerRunner
 
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
-_EXPAND = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+from .fake_k8s_checks import (
+    DNS_LABEL,
+    ApiError,
+    check_schema,
+    check_security,
+    denies_all,
+    expand,
+    immutable,
+    merge_patch,
+    not_found,
+    now,
+    parse_label_selector,
+    quantity_mib,
+    quantity_milli,
+    selects,
+)
+
 _ROUTE = re.compile(
     r"^/(?:api/v1|apis/(?P<group>batch/v1|networking\.k8s\.io/v1))/namespaces/(?P<ns>[^/]+)/"
     r"(?P<res>jobs|pods|networkpolicies)(?:/(?P<name>[^/]+))?(?P<log>/log)?$"
 )
-_KINDS = {"jobs": ("batch", "batch/v1"), "pods": ("", ""), "networkpolicies": ("networking.k8s.io", "")}
-
-
-class ApiError(Exception):
-    def __init__(self, code: int, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.reason, self.message = code, reason, message
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _not_found(res: str, name: str) -> ApiError:
-    group = _KINDS[res][0]
-    return ApiError(404, "NotFound", f'{res}{"." + group if group else ""} "{name}" not found')
-
-
-def _quantity_milli(q: str) -> int:
-    return int(q[:-1]) if q.endswith("m") else int(float(q) * 1000)
-
-
-def _quantity_mib(q: str) -> int:
-    units = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024, "M": 1e6 / 2**20, "G": 1e9 / 2**20}
-    for suffix, factor in units.items():
-        if q.endswith(suffix):
-            return int(float(q[: -len(suffix)]) * factor)
-    return int(q) >> 20
-
-
-def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
-    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
-        return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        ok = {"Exists": key in labels, "DoesNotExist": key not in labels,
-              "In": labels.get(key) in values, "NotIn": labels.get(key) not in values}.get(op)
-        if not ok:
-            return False
-    return True
-
-
-def _parse_label_selector(text: str) -> dict[str, Any]:
-    sel: dict[str, Any] = {"matchLabels": {}, "matchExpressions": []}
-    for term in filter(None, (t.strip() for t in text.split(","))):
-        if "!=" in term or term.startswith("!") or " " in term:
-            raise ApiError(400, "BadRequest", f"unable to parse requirement: {term!r} (not supported by the fake)")
-        key, eq, value = term.replace("==", "=").partition("=")
-        if eq:
-            sel["matchLabels"][key] = value
-        else:
-            sel["matchExpressions"].append({"key": key, "operator": "Exists"})
-    return sel
-
-
-def _merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch."""
-    if not isinstance(patch, dict):
-        return patch
-    out = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = _merge_patch(out.get(key), value)
-    return out
-
-
-def _check_security(pod: dict[str, Any]) -> list[str]:
-    """What the project's admission rule finds wrong with a pod spec (empty: admitted)."""
-    bad = []
-    psc = pod.get("securityContext") or {}
-    if pod.get("automountServiceAccountToken") is not False:
-        bad.append("automountServiceAccountToken must be false")
-    if pod.get("enableServiceLinks") is not False:
-        bad.append("enableServiceLinks must be false")
-    for host in ("hostNetwork", "hostPID", "hostIPC"):
-        if pod.get(host):
-            bad.append(f"{host} is not allowed")
-    for c in pod.get("containers") or []:
-        csc = c.get("securityContext") or {}
-        name = c.get("name")
-        if csc.get("runAsNonRoot", psc.get("runAsNonRoot")) is not True:
-            bad.append(f"container {name}: runAsNonRoot must be true")
-        if not csc.get("runAsUser", psc.get("runAsUser")) or not csc.get("runAsGroup", psc.get("runAsGroup")):
-            bad.append(f"container {name}: runAsUser and runAsGroup must be set and non-zero")
-        if csc.get("allowPrivilegeEscalation") is not False:
-            bad.append(f"container {name}: allowPrivilegeEscalation must be false")
-        if csc.get("privileged"):
-            bad.append(f"container {name}: privileged is not allowed")
-        caps = csc.get("capabilities") or {}
-        if "ALL" not in (caps.get("drop") or []) or caps.get("add"):
-            bad.append(f"container {name}: capabilities must drop ALL and add none")
-        seccomp = (csc.get("seccompProfile") or psc.get("seccompProfile") or {}).get("type")
-        if seccomp not in ("RuntimeDefault", "Localhost"):
-            bad.append(f"container {name}: seccompProfile.type must be RuntimeDefault or Localhost")
-        res = c.get("resources") or {}
-        limits, requests = res.get("limits") or {}, res.get("requests") or {}
-        if not ("cpu" in limits and "memory" in limits):
-            bad.append(f"container {name}: cpu and memory limits are required")
-        if requests != limits:
-            bad.append(f"container {name}: requests must equal limits")
-        mounts = {m.get("mountPath"): m for m in c.get("volumeMounts") or []}
-        if INCOMING in mounts and mounts[INCOMING].get("readOnly") is not True:
-            bad.append(f"container {name}: the input mount {INCOMING} must be readOnly")
-    return bad
-
-
-def _check_schema(job: dict[str, Any], ns: str) -> None:
-    meta = job.get("metadata") or {}
-    errors = []
-    name = meta.get("name") or ""
-    if not (_DNS_LABEL.fullmatch(name) and len(name) <= 63):
-        errors.append(f"metadata.name: Invalid value: {name!r}: a lowercase RFC 1123 label, at most 63 characters")
-    if meta.get("namespace") not in (None, ns):
-        raise ApiError(400, "BadRequest", "the namespace of the provided object does not match the namespace "
-                                          "sent on the request")
-    tmpl = (job.get("spec") or {}).get("template") or {}
-    for key, value in {**(meta.get("labels") or {}), **((tmpl.get("metadata") or {}).get("labels") or {})}.items():
-        if not (isinstance(value, str) and _LABEL_VALUE.fullmatch(value) and len(value) <= 63):
-            errors.append(f"metadata.labels: Invalid value: {value!r} for {key}")
-    pod = tmpl.get("spec") or {}
-    if pod.get("restartPolicy") not in ("Never", "OnFailure"):
-        errors.append("spec.template.spec.restartPolicy: Required value: valid values: \"OnFailure\", \"Never\"")
-    containers = pod.get("containers") or []
-    if len(containers) != 1:
-        errors.append("spec.template.spec.containers: the fake runs exactly one container per pod")
-    volumes = {v.get("name"): v for v in pod.get("volumes") or []}
-    for c in containers:
-        if not c.get("name") or not c.get("image"):
-            errors.append("spec.template.spec.containers[0]: name and image are required")
-        for m in c.get("volumeMounts") or []:
-            sub = m.get("subPath") or ""
-            if m.get("name") not in volumes:
-                errors.append(f"volumeMounts: Not found: {m.get('name')!r}")
-            if sub.startswith("/") or ".." in sub.split("/"):
-                errors.append(f"volumeMounts.subPath: Invalid value: {sub!r}: must be a relative path without '..'")
-        for e in c.get("env") or []:
-            if not e.get("name"):
-                errors.append("env.name: Required value")
-    for v in volumes.values():
-        if not (v.get("hostPath") or v.get("persistentVolumeClaim")):
-            errors.append(f"volumes: {v.get('name')!r}: the fake supports hostPath and persistentVolumeClaim only")
-    deadline = (job.get("spec") or {}).get("activeDeadlineSeconds")
-    if deadline is not None and (not isinstance(deadline, int) or deadline <= 0):
-        errors.append("spec.activeDeadlineSeconds: must be greater than 0")
-    if errors:
-        raise ApiError(422, "Invalid", f'Job.batch "{name}" is invalid: ' + "; ".join(errors))
 
 
 class FakeKubernetes:
@@ -216,7 +82,8 @@ class FakeKubernetes:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def start(self) -> FakeKubernetes:
+    def start(self, tls: tuple[str, str] | None = None) -> FakeKubernetes:
+        """Serve on a free loopback port; over HTTPS with ``tls`` = (certificate file, key file)."""
         fake = self
 
         class Handler(_Handler):
@@ -224,7 +91,13 @@ class FakeKubernetes:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        scheme = "http"
+        if tls is not None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
         for target in (self._server.serve_forever, self._controller):
             t = threading.Thread(target=target, daemon=True)
             t.start()
@@ -281,8 +154,8 @@ class FakeKubernetes:
 
     def _list(self, store: dict[tuple[str, str], dict[str, Any]], ns: str, query: dict[str, str], kind: str,
               api: str) -> dict[str, Any]:
-        sel = _parse_label_selector(query.get("labelSelector", ""))
-        items = [_public(o) for (n, _), o in store.items() if n == ns and _selects(sel, o["metadata"].get("labels") or {})]
+        sel = parse_label_selector(query.get("labelSelector", ""))
+        items = [_public(o) for (n, _), o in store.items() if n == ns and selects(sel, o["metadata"].get("labels") or {})]
         return {"kind": kind, "apiVersion": api, "metadata": {}, "items": items}
 
     def _jobs(self, method: str, ns: str, name: str | None, query: dict[str, str], data: Any,
@@ -293,14 +166,14 @@ class FakeKubernetes:
             return self._create_job(ns, data)
         job = self.jobs.get((ns, name or ""))
         if job is None:
-            raise _not_found("jobs", name or "")
+            raise not_found("jobs", name or "")
         if method == "GET":
             return 200, _public(job)
         if method == "PATCH":
             if headers.get("Content-Type", "").split(";")[0] != "application/merge-patch+json":
                 raise ApiError(415, "UnsupportedMediaType", "the fake accepts application/merge-patch+json")
-            patched = _merge_patch(job, data)
-            if _immutable(patched) != _immutable(job):
+            patched = merge_patch(job, data)
+            if immutable(patched) != immutable(job):
                 raise ApiError(422, "Invalid", f'Job.batch "{name}" is invalid: spec.template: field is immutable')
             job.clear()
             job.update(patched)
@@ -310,7 +183,7 @@ class FakeKubernetes:
             if policy not in ("Orphan", "Background", "Foreground"):
                 raise ApiError(400, "BadRequest", f"invalid propagationPolicy {policy!r}")
             if policy == "Foreground":  # the Job stays, marked, until its pods are gone
-                job["metadata"]["deletionTimestamp"] = _now()
+                job["metadata"]["deletionTimestamp"] = now()
                 job["metadata"]["finalizers"] = ["foregroundDeletion"]
             else:
                 del self.jobs[(ns, name or "")]
@@ -322,19 +195,19 @@ class FakeKubernetes:
     def _create_job(self, ns: str, job: Any) -> tuple[int, Any]:
         if not isinstance(job, dict) or job.get("kind") != "Job" or job.get("apiVersion") != "batch/v1":
             raise ApiError(400, "BadRequest", "the body must be a batch/v1 Job")
-        _check_schema(job, ns)
+        check_schema(job, ns)
         name = job["metadata"]["name"]
         if (ns, name) in self.jobs:
             raise ApiError(409, "AlreadyExists", f'jobs.batch "{name}" already exists')
         pod = job["spec"]["template"]["spec"]
-        bad = _check_security(pod)
+        bad = check_security(pod)
         labels = (job["spec"]["template"].get("metadata") or {}).get("labels") or {}
-        if not any(_denies_all(p, labels) for (n, _), p in self.policies.items() if n == ns):
+        if not any(denies_all(p, labels) for (n, _), p in self.policies.items() if n == ns):
             bad.append("no deny-all NetworkPolicy selects the pod")
         if bad:
             raise ApiError(403, "Forbidden", f'jobs.batch "{name}" is forbidden: ' + "; ".join(bad))
         uid = str(uuid.uuid4())
-        job["metadata"].update(namespace=ns, uid=uid, creationTimestamp=_now())
+        job["metadata"].update(namespace=ns, uid=uid, creationTimestamp=now())
         job["spec"].setdefault("suspend", False)
         job["spec"]["selector"] = {"matchLabels": {"controller-uid": uid}}
         job["spec"]["template"].setdefault("metadata", {}).setdefault("labels", {}).update(
@@ -346,15 +219,15 @@ class FakeKubernetes:
     def _policies(self, method: str, ns: str, name: str | None, data: Any) -> tuple[int, Any]:
         if method == "GET" and name:
             if (ns, name) not in self.policies:
-                raise _not_found("networkpolicies", name)
+                raise not_found("networkpolicies", name)
             return 200, self.policies[(ns, name)]
         if method == "POST" and name is None:
             pname = ((data or {}).get("metadata") or {}).get("name") or ""
-            if not _DNS_LABEL.fullmatch(pname) or "podSelector" not in ((data or {}).get("spec") or {}):
+            if not DNS_LABEL.fullmatch(pname) or "podSelector" not in ((data or {}).get("spec") or {}):
                 raise ApiError(422, "Invalid", "NetworkPolicy needs metadata.name and spec.podSelector")
             if (ns, pname) in self.policies:
                 raise ApiError(409, "AlreadyExists", f'networkpolicies.networking.k8s.io "{pname}" already exists')
-            data["metadata"].update(namespace=ns, uid=str(uuid.uuid4()), creationTimestamp=_now())
+            data["metadata"].update(namespace=ns, uid=str(uuid.uuid4()), creationTimestamp=now())
             self.policies[(ns, pname)] = data
             return 201, data
         raise ApiError(405, "MethodNotAllowed", "method not allowed on networkpolicies")
@@ -362,7 +235,7 @@ class FakeKubernetes:
     def _pod_log(self, ns: str, name: str, query: dict[str, str]) -> tuple[int, Any]:
         pod = self.pods.get((ns, name))
         if pod is None:
-            raise _not_found("pods", name)
+            raise not_found("pods", name)
         container = pod["spec"]["containers"][0]["name"]
         if query.get("container", container) != container:
             raise ApiError(400, "BadRequest", f"container {query['container']} is not valid for pod {name}")
@@ -410,7 +283,7 @@ class FakeKubernetes:
                 status.pop("startTime", None)
             status["active"] = 0
             return
-        status.setdefault("startTime", _now())
+        status.setdefault("startTime", now())
         status.setdefault("_started", time.time())
         deadline = spec.get("activeDeadlineSeconds")
         if deadline is not None and time.time() - status["_started"] >= deadline:
@@ -433,7 +306,7 @@ class FakeKubernetes:
     @staticmethod
     def _finish(job: dict[str, Any], ctype: str, reason: str, message: str) -> None:
         job["status"].setdefault("conditions", []).append(_condition(ctype, reason, message))
-        job["status"]["completionTime" if ctype == "Complete" else "_failedTime"] = _now()
+        job["status"]["completionTime" if ctype == "Complete" else "_failedTime"] = now()
         job["status"]["_finished"] = time.time()
         job["status"]["active"] = 0
 
@@ -442,7 +315,7 @@ class FakeKubernetes:
         tmpl = json.loads(json.dumps(job["spec"]["template"]))
         pod = {"kind": "Pod", "apiVersion": "v1",
                "metadata": {**tmpl.get("metadata", {}), "name": name, "namespace": ns, "uid": str(uuid.uuid4()),
-                            "creationTimestamp": _now()},
+                            "creationTimestamp": now()},
                "spec": tmpl["spec"], "status": {"phase": "Pending"}, "_container": f"{name}"}
         self.pods[(ns, name)] = pod
         self.containers.setdefault(job["metadata"]["name"], []).append(self._docker.name_prefix + name)
@@ -476,13 +349,13 @@ class FakeKubernetes:
             return "0/1 nodes are available: 1 Insufficient nvidia.com/gpu"
         user = f"{csc.get('runAsUser', psc.get('runAsUser'))}:{csc.get('runAsGroup', psc.get('runAsGroup'))}"
         # DockerRunner appends its own mount points; the pod's args already end with the same two.
-        args = [_expand(a, env) for a in c.get("args") or []]
+        args = [expand(a, env) for a in c.get("args") or []]
         if args[-2:] != [INCOMING, OUTGOING]:
             return f"the fake kubelet needs args ending in {INCOMING} {OUTGOING}"
         js = JobSpec(
-            job_id=pod["_container"], entrypoint=[_expand(a, env) for a in c.get("command") or []], args=args[:-2],
+            job_id=pod["_container"], entrypoint=[expand(a, env) for a in c.get("command") or []], args=args[:-2],
             input_dir=paths[INCOMING], output_dir=paths[OUTGOING], image=c["image"], env=env,
-            cpu_limit_millicores=_quantity_milli(limits["cpu"]), memory_limit_mb=_quantity_mib(limits["memory"]),
+            cpu_limit_millicores=quantity_milli(limits["cpu"]), memory_limit_mb=quantity_mib(limits["memory"]),
         )
         return js, user, int(spec.get("terminationGracePeriodSeconds", 30))
 
@@ -514,7 +387,7 @@ class FakeKubernetes:
             self._set(key, "Failed", {"terminated": {"exitCode": 128, "reason": "StartError", "message": str(exc)}},
                       image)
             return self._wait_deleted(key, runner, grace)
-        self._set(key, "Running", {"running": {"startedAt": _now()}}, image)
+        self._set(key, "Running", {"running": {"startedAt": now()}}, image)
         while True:
             if self._deleting(key):
                 return self._wait_deleted(key, runner, grace)
@@ -529,7 +402,7 @@ class FakeKubernetes:
                 oom = state.get("OOMKilled") or code == 137
                 reason = "Completed" if code == 0 else "OOMKilled" if oom else "Error"
                 self._set(key, "Succeeded" if code == 0 else "Failed",
-                          {"terminated": {"exitCode": code, "reason": reason, "finishedAt": _now()}}, image)
+                          {"terminated": {"exitCode": code, "reason": reason, "finishedAt": now()}}, image)
                 return self._wait_deleted(key, runner, grace)
             time.sleep(0.05)
 
@@ -554,25 +427,9 @@ class FakeKubernetes:
             self.pods.pop(key, None)
 
 
-def _expand(value: str, env: dict[str, str]) -> str:
-    """The kubelet's expansion of $(VAR) in command and args; '$$' stands for '$'."""
-    return _EXPAND.sub(lambda m: "$" if m[0] == "$$" else env.get(m[1], m[0]), value)
-
-
-def _immutable(job: dict[str, Any]) -> Any:
-    spec = {k: v for k, v in job.get("spec", {}).items() if k not in ("suspend", "activeDeadlineSeconds", "parallelism")}
-    return spec, job.get("metadata", {}).get("name"), job.get("metadata", {}).get("uid")
-
-
-def _denies_all(policy: dict[str, Any], labels: dict[str, str]) -> bool:
-    spec = policy.get("spec") or {}
-    return (_selects(spec.get("podSelector") or {}, labels) and set(spec.get("policyTypes") or []) >= {
-        "Ingress", "Egress"} and not spec.get("ingress") and not spec.get("egress"))
-
-
 def _condition(ctype: str, reason: str, message: str) -> dict[str, str]:
     return {"type": ctype, "status": "True", "reason": reason, "message": message,
-            "lastTransitionTime": _now(), "lastProbeTime": _now()}
+            "lastTransitionTime": now(), "lastProbeTime": now()}
 
 
 def _public(obj: dict[str, Any]) -> dict[str, Any]:
