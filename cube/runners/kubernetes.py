@@ -372,9 +372,14 @@ class KubernetesRunner(Runner):
         job = self._get_job(job_id)
         if job is None:
             return
+        conditions = {c.get("type") for c in (job.get("status") or {}).get("conditions") or []
+                      if c.get("status") == "True"}
         st = self.status(job_id)
-        if st.state.finished:
-            return  # finished or already cancelled: nothing to stop
+        if conditions & {"Complete", "Failed"} or st.state in (JobState.SUCCEEDED, JobState.CANCELLED) or (
+                st.state == JobState.FAILED and st.exit_code is not None):
+            return  # its container ended, or it was cancelled already: nothing to stop
+        # A FAILED without an exit code (an image that cannot be pulled) is still an active Job whose
+        # kubelet keeps retrying: that one is stopped and recorded as cancelled like a running one.
         patch = {"metadata": {"annotations": {CANCELLED_ANNOTATION: "true"}}, "spec": {"suspend": True}}
         self._request(
             "PATCH", self._ns("batch/v1", "jobs", job["metadata"]["name"]), allow=(404,), json=patch,

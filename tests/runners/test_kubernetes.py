@@ -252,6 +252,8 @@ def test_failures_say_why(k8s: tuple[Backend, Any]) -> None:
     runner.submit(missing)
     st = runner.wait(missing.job_id, timeout=60)
     assert st.state == JobState.FAILED and "cannot pull image" in st.message, st
+    runner.cancel(missing.job_id)  # the Job itself is still active (a kubelet retries pulls): stop it
+    assert runner.status(missing.job_id).state == JobState.CANCELLED
     hog = backend.spec("data = b'x' * (400 << 20); print('survived')", memory_limit_mb=64)
     runner.submit(hog)
     st = runner.wait(hog.job_id, timeout=60)
