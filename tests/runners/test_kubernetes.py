@@ -229,6 +229,7 @@ def test_cancel_is_recorded_on_the_job(k8s: tuple[Backend, Any]) -> None:
     runner.submit(spec)
     out = Path(spec.output_dir)
     wait_for(lambda: (out / "job.pid").exists(), what="the job to start")
+    assert not backend.job_gone(spec.job_id, out)  # the check below can see a running container
     runner.cancel(spec.job_id)
     wait_for(lambda: backend.job_gone(spec.job_id, out), timeout=15, what="the pod's container to go")
     fresh = KubernetesRunner(fake.url, token=K8S_TOKEN)  # another worker, nothing in memory

@@ -73,7 +73,7 @@ class FakeKubernetes:
         self.jobs: dict[tuple[str, str], dict[str, Any]] = {}
         self.pods: dict[tuple[str, str], dict[str, Any]] = {}
         self.policies: dict[tuple[str, str], dict[str, Any]] = {}
-        self.containers: dict[str, list[str]] = {}  # job name -> container names its pods had
+        self.containers: dict[str, list[str]] = {}  # job name -> its pods' container ids (DockerRunner job ids)
         self.requests: list[tuple[str, str]] = []  # (method, path): what clients asked
         self._stop = threading.Event()
         self._docker = DockerRunner(docker_base_url, name_prefix="cube-k8s-", stop_grace_seconds=1)
@@ -318,7 +318,7 @@ class FakeKubernetes:
                             "creationTimestamp": now()},
                "spec": tmpl["spec"], "status": {"phase": "Pending"}, "_container": f"{name}"}
         self.pods[(ns, name)] = pod
-        self.containers.setdefault(job["metadata"]["name"], []).append(self._docker.name_prefix + name)
+        self.containers.setdefault(job["metadata"]["name"], []).append(name)
         t = threading.Thread(target=self._kubelet, args=((ns, name),), daemon=True)
         t.start()
         self._threads.append(t)
