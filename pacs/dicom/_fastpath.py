@@ -431,6 +431,7 @@ class FastStoreDUL(DULServiceProvider):
             self._wake_r.close()
             self._wake_w.close()
             self._wake_w = None
+            self._nudge()
 
     def _run(self) -> None:
         self._idle_timer.start()
@@ -465,6 +466,16 @@ class FastStoreDUL(DULServiceProvider):
                     self._wait()
                 continue
             self.state_machine.do_action(event)
+            self._nudge()
+
+    # The association's reactor (PromptAcceptor) sleeps on its message queue; everything else it watches
+    # (a release or abort indication, this thread ending) changes only in a state-machine action here.
+    nudges_reactor = True
+
+    def _nudge(self) -> None:
+        waiting = self.assoc.dimse.msg_queue.not_empty
+        with waiting:
+            waiting.notify()
 
 
 def use_fast_dul(assoc: Association) -> None:
