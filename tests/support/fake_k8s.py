@@ -147,6 +147,8 @@ class FakeKubernetes:
             if res == "jobs":
                 return self._jobs(method, ns, name, query, data, headers)
             if res == "pods" and method == "GET" and name is None:
+                for pod in self.pods.values():
+                    self._relist(pod)
                 return 200, self._list(self.pods, ns, query, "PodList", "v1")
             if res == "networkpolicies":
                 return self._policies(method, ns, name, data)
@@ -379,6 +381,8 @@ class FakeKubernetes:
         js, user, grace = translated
         runner = DockerRunner(self.docker_base_url, user=user, name_prefix=self._docker.name_prefix)
         try:
+            with self.lock:
+                pod["_starting"] = True
             runner.submit(js)
         except RunnerError as exc:
             if "not found" in str(exc) and "image" in str(exc):
@@ -387,7 +391,10 @@ class FakeKubernetes:
             self._set(key, "Failed", {"terminated": {"exitCode": 128, "reason": "StartError", "message": str(exc)}},
                       image)
             return self._wait_deleted(key, runner, grace)
-        self._set(key, "Running", {"running": {"startedAt": now()}}, image)
+        with self.lock:
+            pod["_starting"] = False
+            if not pod.get("_container_started"):
+                self._set(key, "Running", {"running": {"startedAt": now()}}, image)
         while True:
             if self._deleting(key):
                 return self._wait_deleted(key, runner, grace)
@@ -405,6 +412,15 @@ class FakeKubernetes:
                           {"terminated": {"exitCode": code, "reason": reason, "finishedAt": now()}}, image)
                 return self._wait_deleted(key, runner, grace)
             time.sleep(0.05)
+
+    def _relist(self, pod: dict[str, Any]) -> None:
+        """Like a kubelet's relist of the runtime: a container that is already running while its start
+        call has not returned yet is reported Running (a job can act before that call returns)."""
+        if pod.get("_starting") and not pod.get("_container_started"):
+            info = self._docker._inspect(pod["_container"])
+            if info is not None and (info.get("State") or {}).get("Running"):
+                key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
+                self._set(key, "Running", {"running": {"startedAt": now()}}, pod["spec"]["containers"][0]["image"])
 
     def _deleting(self, key: tuple[str, str]) -> bool:
         with self.lock:
