@@ -2,7 +2,8 @@
 
 ``base`` holds the contract (JobSpec, JobStatus, Runner); ``local`` runs jobs as detached host
 processes (the embedded default), ``docker`` runs them in containers through the Docker API (dockerd
-or podman's compatible socket), ``slurm`` submits them to a SLURM cluster. Settings name a runner by
+or podman's compatible socket), ``slurm`` submits them to a SLURM cluster, ``kubernetes`` runs each as a
+batch/v1 Job through the Kubernetes API. Settings name a runner by
 short name or dotted class path; :func:`build_runner` turns that into an instance. Backends are imported
 only when asked for, so using the local runner never imports the Docker SDK.
 

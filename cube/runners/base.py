@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import abc
 import enum
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 
 _JOB_ID = re.compile(r"[A-Za-z0-9_.-]+")
@@ -73,6 +75,27 @@ def check_job_id(job_id: str) -> str:
     if len(job_id) > 200:
         raise RunnerError("invalid job id: longer than 200 characters")
     return job_id
+
+
+def check_container_spec(spec: JobSpec) -> None:
+    """What every container runner needs of a JobSpec: an image and an entrypoint."""
+    if not spec.image:
+        raise RunnerError(f"job {spec.job_id} names no container image")
+    if not spec.entrypoint:
+        raise RunnerError(f"job {spec.job_id} has no entrypoint")
+
+
+def make_output_writable(output_dir: str, uid: int, gid: int) -> None:
+    """Let a container running as uid:gid write the job's output dir (this host's view of it)."""
+    st = os.stat(output_dir)
+    if st.st_uid == uid:
+        return
+    if os.geteuid() == 0:
+        os.chown(output_dir, uid, gid)
+    else:
+        # Not root, so no chown: the only way left for another uid to write there. The dir is the
+        # job's own fresh output dir, so this widens nothing else.
+        os.chmod(output_dir, stat.S_IMODE(st.st_mode) | 0o777)  # noqa: S103
 
 
 class Runner(abc.ABC):

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 import time
 from datetime import datetime
 from typing import Any
@@ -32,7 +31,16 @@ import docker.errors
 import requests.exceptions
 from docker.types import DeviceRequest
 
-from .base import JobSpec, JobState, JobStatus, Runner, RunnerError, check_job_id
+from .base import (
+    JobSpec,
+    JobState,
+    JobStatus,
+    Runner,
+    RunnerError,
+    check_container_spec,
+    check_job_id,
+    make_output_writable,
+)
 
 JOB_LABEL = "org.chrisproject.job"
 TIMEOUT_LABEL = "org.chrisproject.timeout"
@@ -141,31 +149,16 @@ class DockerRunner(Runner):
         st = os.stat(output_dir)
         return (st.st_uid, st.st_gid) if st.st_uid != 0 else (1000, 1000)
 
-    @staticmethod
-    def _make_writable(output_dir: str, uid: int, gid: int) -> None:
-        st = os.stat(output_dir)
-        if st.st_uid == uid:
-            return
-        if os.geteuid() == 0:
-            os.chown(output_dir, uid, gid)
-        else:
-            # Not root, so no chown: the only way left for another uid to write there. The dir is the
-            # job's own fresh output dir, so this widens nothing else.
-            os.chmod(output_dir, stat.S_IMODE(st.st_mode) | 0o777)  # noqa: S103
-
     # -- the contract --------------------------------------------------------------------------
 
     def submit(self, spec: JobSpec) -> None:
         name = self._name(spec.job_id)
-        if not spec.image:
-            raise RunnerError(f"job {spec.job_id} names no container image")
-        if not spec.entrypoint:
-            raise RunnerError(f"job {spec.job_id} has no entrypoint")
+        check_container_spec(spec)
         if self._inspect(spec.job_id) is not None:  # also catches a cancelled one under its new name
             raise RunnerError(f"job {spec.job_id} already exists")
         try:
             uid, gid = self._container_user(spec.output_dir)
-            self._make_writable(spec.output_dir, uid, gid)
+            make_output_writable(spec.output_dir, uid, gid)
         except OSError as exc:
             raise RunnerError(f"output directory of job {spec.job_id} unusable: {exc}") from exc
         labels = {

@@ -32,12 +32,20 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import stat
 from typing import Any
 
 import requests
 
-from .base import JobSpec, JobState, JobStatus, Runner, RunnerError, check_job_id
+from .base import (
+    JobSpec,
+    JobState,
+    JobStatus,
+    Runner,
+    RunnerError,
+    check_container_spec,
+    check_job_id,
+    make_output_writable,
+)
 
 JOB_LABEL = "chrisproject.org/job"
 JOB_ID_ANNOTATION = "chrisproject.org/job-id"
@@ -303,30 +311,15 @@ class KubernetesRunner(Runner):
                 raise RunnerError(f"NetworkPolicy {NETWORK_POLICY} in {self.namespace} does not deny all traffic")
         self._policy_checked = True
 
-    @staticmethod
-    def _make_writable(output_dir: str, uid: int, gid: int) -> None:
-        # The pod runs as a fixed uid; the output dir is this host's view of the directory it writes.
-        st = os.stat(output_dir)
-        if st.st_uid == uid:
-            return
-        if os.geteuid() == 0:
-            os.chown(output_dir, uid, gid)
-        else:
-            # Not root, so no chown: the job's own fresh output dir, so this widens nothing else.
-            os.chmod(output_dir, stat.S_IMODE(st.st_mode) | 0o777)  # noqa: S103
-
     # -- the contract --------------------------------------------------------------------------
 
     def submit(self, spec: JobSpec) -> None:
         check_job_id(spec.job_id)
-        if not spec.image:
-            raise RunnerError(f"job {spec.job_id} names no container image")
-        if not spec.entrypoint:
-            raise RunnerError(f"job {spec.job_id} has no entrypoint")
+        check_container_spec(spec)
         manifest = self.manifest(spec)
         self._ensure_network_policy()
         try:
-            self._make_writable(spec.output_dir, self.uid, self.gid)
+            make_output_writable(spec.output_dir, self.uid, self.gid)
         except OSError as exc:
             raise RunnerError(f"output directory of job {spec.job_id} unusable: {exc}") from exc
         created = self._request("POST", self._ns("batch/v1", "jobs"), json=manifest, allow=(409,),
