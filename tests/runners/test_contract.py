@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cube.runners.base import JobState, RunnerError
+from cube.runners.base import JobSpec, JobState, Runner, RunnerError
 
 from .harness import Backend
 
@@ -42,6 +42,16 @@ def wait_for(predicate, timeout: float = FINISH, what: str = "condition") -> Non
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+def start_sleeper(backend: Backend) -> tuple[Runner, JobSpec, Path]:
+    """A new runner of the backend with a SLEEPER job submitted and seen running (its job.pid written)."""
+    runner = backend.runner()
+    spec = backend.spec(SLEEPER)
+    runner.submit(spec)
+    out = Path(spec.output_dir)
+    wait_for(lambda: (out / "job.pid").exists(), what="the job to start")
+    return runner, spec, out
 
 
 def test_job_writes_output_and_succeeds(backend: Backend) -> None:
@@ -165,11 +175,7 @@ def test_remove_forgets_the_job_but_not_its_output(backend: Backend) -> None:
 
 
 def test_remove_stops_a_running_job(backend: Backend) -> None:
-    runner = backend.runner()
-    spec = backend.spec(SLEEPER)
-    runner.submit(spec)
-    out = Path(spec.output_dir)
-    wait_for(lambda: (out / "job.pid").exists(), what="the job to start")
+    runner, spec, out = start_sleeper(backend)
     runner.remove(spec.job_id)
     assert runner.status(spec.job_id).state == JobState.UNKNOWN
     wait_for(lambda: backend.job_gone(spec.job_id, out), timeout=15, what="the job's processes to go")

@@ -21,7 +21,7 @@ from cube.runners.kubernetes import CANCELLED_ANNOTATION, JOB_LABEL, NETWORK_POL
 
 from .conftest import K8S_TOKEN
 from .harness import Backend, unavailable
-from .test_contract import SLEEPER, WRITE_OUTPUT, wait_for
+from .test_contract import WRITE_OUTPUT, start_sleeper, wait_for
 from .test_docker import PROBE
 
 
@@ -223,12 +223,8 @@ def test_pvc_mode_mounts_job_dirs_by_subpath(k8s: tuple[Backend, Any]) -> None:
 
 def test_cancel_is_recorded_on_the_job(k8s: tuple[Backend, Any]) -> None:
     backend, fake = k8s
-    runner = backend.runner()
+    runner, spec, out = start_sleeper(backend)
     assert isinstance(runner, KubernetesRunner)
-    spec = backend.spec(SLEEPER)
-    runner.submit(spec)
-    out = Path(spec.output_dir)
-    wait_for(lambda: (out / "job.pid").exists(), what="the job to start")
     assert not backend.job_gone(spec.job_id, out)  # the check below can see a running container
     runner.cancel(spec.job_id)
     wait_for(lambda: backend.job_gone(spec.job_id, out), timeout=15, what="the pod's container to go")

@@ -17,7 +17,7 @@ from cube.runners.base import JobState, RunnerError
 from cube.runners.local import LocalRunner
 
 from .harness import Backend, pid_running
-from .test_contract import SLEEPER, wait_for
+from .test_contract import start_sleeper, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -46,11 +46,7 @@ def test_job_runs_in_its_own_process_group_and_session(local: Backend) -> None:
 
 
 def test_a_killed_supervisor_gives_job_process_lost(local: Backend) -> None:
-    runner = local.runner()
-    spec = local.spec(SLEEPER)
-    runner.submit(spec)
-    out = Path(spec.output_dir)
-    wait_for(lambda: (out / "job.pid").exists(), what="the job to start")
+    runner, spec, out = start_sleeper(local)
     supervisor = int((local.root / "state" / spec.job_id / "pid").read_text().split()[0])
     os.kill(supervisor, signal.SIGKILL)
     st = runner.wait(spec.job_id, timeout=15)

@@ -10,7 +10,7 @@ from cube.runners.base import JobState
 from cube.runners.slurm import SlurmRunner
 
 from .harness import Backend
-from .test_contract import SLEEPER, wait_for
+from .test_contract import start_sleeper, wait_for
 
 
 def _job_fields(runner: SlurmRunner, state_dir: Path, job_id: str) -> dict[str, str]:
@@ -37,12 +37,8 @@ def test_sbatch_gets_name_limits_and_log(slurm_backend: Backend) -> None:
 
 
 def test_job_killed_by_slurm_is_answered_from_its_record(slurm_backend: Backend) -> None:
-    runner = slurm_backend.runner()
+    runner, spec, out = start_sleeper(slurm_backend)
     assert isinstance(runner, SlurmRunner)
-    spec = slurm_backend.spec(SLEEPER)
-    runner.submit(spec)
-    out = Path(spec.output_dir)
-    wait_for(lambda: (out / "job.pid").exists(), what="the job to start")
     # An administrator's scancel, not ours: no cancel marker, no exit record from the script.
     slurm_id = (Path(runner.state_dir) / spec.job_id / "slurm_id").read_text().strip()
     subprocess.run(["scancel", slurm_id], check=True, env={**os.environ, "SLURM_CONF": str(runner.slurm_conf)})
