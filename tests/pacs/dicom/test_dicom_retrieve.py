@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from pydicom import dcmread
 
-from pacs.dicom import FileSink, RetrieveProgress, get, move
+from pacs.dicom import DicomAssociationError, FileSink, RetrieveProgress, get, move
 
 from .conftest import LoadedPacs, Receiver
 
@@ -98,6 +100,15 @@ def test_move_to_unknown_destination_fails_with_a_reason(pacs: LoadedPacs) -> No
     assert "NOSUCHAE" in result.message
     assert "registered" in result.message
     assert f"0x{result.status:04X}" in result.message
+
+
+def test_move_from_an_unknown_calling_aet_says_the_pacs_aborted_and_why(pacs: LoadedPacs, receiver: Receiver) -> None:
+    _, _, series = pacs.series("T2 AX")
+    started = time.monotonic()
+    with pytest.raises(DicomAssociationError, match="aborted the association during C-MOVE.*'NOBODY'"):
+        move(replace(pacs.node, calling_aet="NOBODY"), receiver.aet, {"SeriesInstanceUID": series.uid})
+    assert time.monotonic() - started < 5  # told at once, not after a DIMSE timeout
+    assert receiver.sink.stored == 0
 
 
 def test_move_of_an_unknown_series_moves_nothing_and_says_so(pacs: LoadedPacs, receiver: Receiver) -> None:
