@@ -1,7 +1,7 @@
 """The ingest sink: what the storage SCP (and a C-GET) does with each received instance.
 
 Each instance is written to the spool at once and answered (:mod:`pacs.services.spool`), then imported
-into storage by the registrar thread, under
+into storage right after the answer, under
 
     SERVICES/PACS/<node>/<PatientID-PatientName-BirthDate-Age>/<StudyDescription-Accession-StudyDate>/
         <SeriesNumber-SeriesDescription-hash>/<SOPInstanceUID>.dcm
@@ -11,9 +11,9 @@ batches: every ``batch_size`` instances or ``batch_seconds`` of an association, 
 is a few queries whatever its size (one bulk insert of files, one upsert of each series' index row), so
 the registry follows a transfer closely enough for progress bars without a query per instance.
 
-All storage and database work runs on one registrar thread owned by the sink, in the order instances
-arrived, never on pynetdicom's association threads (which come and go and would each leave a connection
-behind); C-STORE handling only waits for it when a new caller or series must be looked up. Registration
+All database work runs on one registrar thread owned by the sink, never on pynetdicom's association threads
+(which come and go and would each leave a connection behind); C-STORE handling only waits for it when a new
+caller or series must be looked up. Registration
 is idempotent: instances already registered (a retrieve repeated, an instance sent twice) are written again
 (same bytes) and not registered twice.
 The node is the one whose AE title matches the association's calling AE; an unknown or inactive caller

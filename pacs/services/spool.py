@@ -3,9 +3,10 @@
 A storage SCP answers a C-STORE once the instance is safe; storescp, for one, writes the file and answers.
 Putting it into cube storage costs more than that (an md5 of every byte, then a link, a copy, or a Swift
 PUT), and the PACS sends nothing else while it waits for the answer. So the listener writes the instance
-as received into its spool (one write, the same durability as a storage write), answers, and its registrar
-thread imports the file into storage (the filesystem backend hard-links it: no second copy) and registers
-it. The retrieve still ends ``succeeded`` only once every instance is registered.
+as received into its spool (one write, the same durability as a storage write), answers, and then, while
+the PACS prepares the next instance, imports the file into storage (the filesystem backend hard-links it:
+no second copy); the registrar thread registers it. The retrieve still ends ``succeeded`` only once every
+instance is registered.
 
 Each sink spools into its own folder, ``<spool root>/<pid>-<token>/<storage key>``, so two processes never
 import each other's files. A folder whose process is gone holds instances answered but never registered
