@@ -12,3 +12,7 @@ CUBE_DICOM_PORT = env.get_int("CUBE_DICOM_PORT", 11111)
 CUBE_DICOM_BIND = env.get("CUBE_DICOM_BIND", "0.0.0.0") or "0.0.0.0"  # noqa: S104 - a network service
 # After a PACS reports a C-MOVE complete, the listener may still be registering the last instances.
 CUBE_PACS_REGISTRATION_TIMEOUT = float(env.get("CUBE_PACS_REGISTRATION_TIMEOUT", "60"))
+# Each received instance is written here once, answered, then imported into storage; whatever a crash
+# leaves here is imported when the listener next starts. On the filesystem backend put it on the storage's
+# filesystem, so that the import is a hard link and not a copy.
+CUBE_DICOM_SPOOL_DIR = env.get("CUBE_DICOM_SPOOL_DIR", str(env.VAR_DIR / "dicom-spool"))
