@@ -8,7 +8,7 @@ own processes, the API in this one (DRF's test client: no HTTP server in the way
 node's query once, then POSTs a retrieve and polls it until it is succeeded, i.e. until every instance
 is written to storage and registered in the file registry and the series index. Prints, per run:
   * API:      POST retrieve → status succeeded (all 192 registered), instances/s; this includes the Celery
-              broker's pickup of the task (up to 0.1 s with the embedded filesystem broker's polling);
+              broker's pickup of the task (up to one poll, 20 ms, with the embedded filesystem broker);
   * task:     the retrieve task's own start → end (without the broker's pickup latency);
   * storescp: a C-MOVE of the same series into DCMTK's storescp (writing files), instances/s;
   * CPU ms per instance of the listener, the worker and storescp (from /proc; steadier than rates);
@@ -119,7 +119,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--broker", default="",
                         help="Celery broker URL, e.g. redis://127.0.0.1:6379/15 as production runs it (a database "
-                             "no other worker reads); default: the embedded filesystem broker, which polls every 0.1 s")
+                             "no other worker reads); default: the embedded filesystem broker (polling every CUBE_BROKER_POLL_SECONDS)")
     args = parser.parse_args()
     sag = sag_files()
     if not sag:
