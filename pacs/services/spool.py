@@ -9,12 +9,16 @@ no second copy); the registrar thread registers it. The retrieve still ends ``su
 instance is registered.
 
 Each sink spools into its own folder, ``<spool root>/<pid>-<token>/<storage key>``, so two processes never
-import each other's files. A folder whose process is gone holds instances answered but never registered
-(a crash, a kill): the listener imports them when it starts (:func:`orphans`).
+import each other's files, and holds an exclusive lock on the folder's ``.owner.lock`` while it lives. A
+folder whose lock can be taken holds instances answered but never registered (a crash, a kill): the
+listener imports them when it starts (:func:`orphans`). The lock, not the pid in the name, says whether
+the owner is gone: a restarted container's listener often gets the very pid its predecessor had, and the
+kernel drops a dead process's locks, whatever its pid.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
@@ -27,6 +31,7 @@ from django.conf import settings
 from pacs.dicom import ReceivedInstance
 
 log = logging.getLogger(__name__)
+LOCK_NAME = ".owner.lock"
 
 
 def spool_root() -> Path:
@@ -40,6 +45,10 @@ class Spool:
     def __init__(self, root: Path | None = None) -> None:
         self.root = (root or spool_root()) / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.root.mkdir(parents=True, exist_ok=True)
+        lock = _try_lock(self.root)
+        if lock is None:  # a fresh uuid: nobody else can hold it
+            raise RuntimeError(f"spool folder {self.root} is locked by another process")
+        self._lock = lock  # held for the process's life: the kernel drops it when the process dies
         self._dirs: set[Path] = set()
 
     def write(self, instance: ReceivedInstance, key: str) -> Path:
@@ -53,21 +62,23 @@ class Spool:
 
     def remove(self) -> None:
         """Drop the folder once everything in it is imported (what is left stays for the next start)."""
-        if not any(p.is_file() for p in self.root.rglob("*")):
+        if not any(p.is_file() and p.name != LOCK_NAME for p in self.root.rglob("*")):
             shutil.rmtree(self.root, ignore_errors=True)
+            os.close(self._lock)
         else:
             log.warning("spool %s keeps instances that were not imported; the listener imports them at its "
                         "next start", self.root)
 
 
-def _alive(pid: int) -> bool:
+def _try_lock(folder: Path) -> int | None:
+    """An open descriptor holding the folder's owner lock, or None if a live process holds it."""
+    fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def orphans(root: Path | None = None) -> Iterator[tuple[Path, str]]:
@@ -77,21 +88,28 @@ def orphans(root: Path | None = None) -> Iterator[tuple[Path, str]]:
         return
     for folder in sorted(base.iterdir()):
         pid, _, _ = folder.name.partition("-")
-        # A live process's folder (another listener, a worker's C-GET) is its own business.
-        if not pid.isdigit() or _alive(int(pid)) or not folder.is_dir():
+        if not pid.isdigit() or not folder.is_dir():
             continue
-        for path in sorted(folder.rglob("*.dcm")):
-            if path.is_file() and not path.name.startswith("."):  # dot-names are half-written temp files
-                yield path, path.relative_to(folder).as_posix()
-        for leftover in sorted(folder.rglob("*"), reverse=True):  # temp files, then emptied folders
-            if leftover.is_file() and leftover.name.startswith("."):
-                leftover.unlink(missing_ok=True)
-        for directory in sorted((p for p in folder.rglob("*") if p.is_dir()), reverse=True):
+        # A live process's folder (another listener, a worker's C-GET) is its own business; held until the
+        # folder is gone, so that two listeners starting together do not both import it.
+        lock = _try_lock(folder)
+        if lock is None:
+            continue
+        try:
+            for path in sorted(folder.rglob("*.dcm")):
+                if path.is_file() and not path.name.startswith("."):  # dot-names are half-written temp files
+                    yield path, path.relative_to(folder).as_posix()
+            for leftover in sorted(folder.rglob("*"), reverse=True):  # temp files, then emptied folders
+                if leftover.is_file() and leftover.name.startswith("."):
+                    leftover.unlink(missing_ok=True)
+            for directory in sorted((p for p in folder.rglob("*") if p.is_dir()), reverse=True):
+                try:
+                    directory.rmdir()
+                except OSError:
+                    pass
             try:
-                directory.rmdir()
+                folder.rmdir()
             except OSError:
                 pass
-        try:
-            folder.rmdir()
-        except OSError:
-            pass
+        finally:
+            os.close(lock)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -190,11 +191,11 @@ def test_instances_a_stopped_listener_answered_are_registered_when_the_next_star
     study = StudySpec("20240101", "BRAIN", "A1", [spec])
     patient = PatientSpec("P3", "A^B", "19800101", "M", [study])
     sent = datasets(patient, study, spec, 4)
-    # A listener wrote three instances to its spool, answered them, and was killed before importing them:
-    # its folder names a process that no longer exists (past the kernel's largest pid).
-    dead = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
+    # A listener wrote three instances to its spool, answered them, and was killed before importing them.
+    # Its folder names our own pid, as a restarted container's listener often has its predecessor's: what
+    # counts is that no live process holds the folder's lock.
     folder = "SERVICES/PACS/SCANNER/P3-A_B-19800101/BRAIN-A1-20240101/00001-T1-1a2b3c4d"
-    left = spool_root() / f"{dead}-0badf00d"
+    left = spool_root() / f"{os.getpid()}-0badf00d"
     (left / folder).mkdir(parents=True)
     for ds in sent[:3]:
         ds.save_as(left / folder / f"{ds.SOPInstanceUID}.dcm", enforce_file_format=True)
@@ -218,3 +219,34 @@ def test_instances_a_stopped_listener_answered_are_registered_when_the_next_star
     root = Path(storage_root).resolve()
     assert all(dcmread(root / name).SOPInstanceUID for name in names)
     assert list(spool_root().iterdir()) == []  # the stopped listener's folder and this one's are gone
+
+
+def test_a_spool_is_recovered_only_once_no_live_process_holds_it(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from pacs.services.spool import LOCK_NAME, orphans
+
+    folder = tmp_path / "12345-cafe0001"
+    (folder / "S/x").mkdir(parents=True)
+    (folder / "S/x/1.dcm").write_bytes(b"DICM")
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, os, sys, time\n"
+        f"fd = os.open({str(folder / LOCK_NAME)!r}, os.O_RDWR | os.O_CREAT)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(60)\n")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        assert list(orphans(tmp_path)) == []  # its owner is alive (whatever pid the name says)
+        assert (folder / "S/x/1.dcm").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    time.sleep(0.1)
+    keys = []
+    for path, key in orphans(tmp_path):  # as the listener does: import, then the spooled file goes
+        keys.append(key)
+        path.unlink()
+    assert keys == ["S/x/1.dcm"]
+    assert not folder.exists()
