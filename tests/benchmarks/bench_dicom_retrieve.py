@@ -32,14 +32,12 @@ sys.path.insert(0, str(REPO))
 from pydicom import dcmread  # noqa: E402
 
 from pacs.dicom import PacsNode, move  # noqa: E402
+from tests.benchmarks.common import sag_dir, sag_files  # noqa: E402
 from tests.support.orthanc import Orthanc, die_with_parent, free_port, wait_pid_gone  # noqa: E402
 
 OUR_AET = "CUBEBENCH"
 
 
-def shared_data_dir() -> Path:
-    base = os.environ.get("CUBE_SHARED_DIR")
-    return (Path(base) if base else REPO.parent / "shared") / "data" / "SAG-anon"
 
 
 def synthetic_series(count: int, size: int = 140) -> list[bytes]:
@@ -141,9 +139,9 @@ def main() -> int:
     if shutil.which("storescp") is None:
         print("storescp not found: run .ci/setup-pacs.sh", file=sys.stderr)
         return 2
-    sag = sorted(shared_data_dir().glob("*.dcm"))
+    sag = sag_files()
     if not sag:
-        print(f"no SAG-anon data at {shared_data_dir()}", file=sys.stderr)
+        print(f"no SAG-anon data at {sag_dir()}", file=sys.stderr)
         return 2
 
     work = Path(tempfile.mkdtemp(prefix="cube-bench-dicom-"))

@@ -20,7 +20,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import requests
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from tests.benchmarks.common import fresh_database, sag_files  # noqa: E402
 from tests.uploads.server import GunicornServer  # noqa: E402
 
 CLIENTS = 4
@@ -37,36 +37,11 @@ SWIFT_ROUNDS = 5  # Swift shares the two cores with the server and the clients: 
 PASSWORD = "bench-pass-1234"
 
 
-def sag_files() -> list[Path]:
-    base = os.environ.get("CUBE_SHARED_DIR")
-    root = (Path(base) if base else REPO.parent / "shared") / "data" / "SAG-anon"
-    return sorted(root.glob("*.dcm")) if root.is_dir() else []
 
 
 # --- database and server ---
 
 
-def database_env(tmp: Path) -> tuple[dict[str, str], Any]:
-    """Env for a fresh database, and a cleanup callable."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        return {"DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}"}, lambda: None
-    import dj_database_url
-    import psycopg2
-
-    cfg = dj_database_url.parse(url)
-    name = f"cube_bench_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(dbname="postgres", user=cfg["USER"], password=cfg["PASSWORD"] or None,
-                             host=cfg["HOST"], port=cfg["PORT"] or 5432)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-    base = url.rsplit("/", 1)[0]
-    return {"DATABASE_URL": f"{base}/{name}"}, drop
 
 
 def prepare(env: dict[str, str]) -> None:
@@ -329,7 +304,7 @@ def main() -> int:
         return 1
     with tempfile.TemporaryDirectory(prefix="cube-bench-files-") as tmp_name:
         tmp = Path(tmp_name)
-        db_env, drop = database_env(tmp)
+        db_env, drop = fresh_database(tmp)
         try:
             env = {**db_env, "CUBE_VAR_DIR": str(tmp / "var"), "STORAGE_BACKEND": "filesystem",
                    "STORAGE_ROOT": str(tmp / "storage")}

@@ -30,8 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,37 +37,15 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from tests.benchmarks.common import fresh_database, sag_files  # noqa: E402
 from tests.support.orthanc import Orthanc, die_with_parent, free_port, wait_pid_gone  # noqa: E402
 
 OUR_AET = "CUBEBENCH"
 JSON = "application/json"
 
 
-def sag_files() -> list[Path]:
-    base = os.environ.get("CUBE_SHARED_DIR")
-    folder = (Path(base) if base else REPO.parent / "shared") / "data" / "SAG-anon"
-    return sorted(folder.glob("*.dcm"))
 
 
-def database(tmp: Path) -> tuple[dict[str, str], Callable[[], None]]:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        return {"DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}"}, lambda: None
-    import dj_database_url
-    import psycopg2
-
-    cfg = dj_database_url.parse(url)
-    name = f"cube_bench_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(dbname="postgres", user=cfg["USER"], password=cfg["PASSWORD"] or None,
-                             host=cfg["HOST"], port=cfg["PORT"] or 5432)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-    return {"DATABASE_URL": f"{url.rsplit('/', 1)[0]}/{name}"}, drop
 
 
 class Process:
@@ -129,7 +105,7 @@ def main() -> int:
         print("storescp not found: run .ci/setup-pacs.sh", file=sys.stderr)
         return 2
     work = Path(tempfile.mkdtemp(prefix="cube-bench-pacs-"))
-    db_env, drop_db = database(work)
+    db_env, drop_db = fresh_database(work)
     listen_port = free_port()
     env = {**os.environ, **db_env, "CUBE_VAR_DIR": str(work / "var"), "STORAGE_ROOT": str(work / "storage"),
            "CUBE_DICOM_AET": OUR_AET, "CUBE_DICOM_PORT": str(listen_port), "CUBE_DICOM_BIND": "127.0.0.1",
