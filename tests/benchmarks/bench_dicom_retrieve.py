@@ -16,7 +16,6 @@ import argparse
 import io
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -33,7 +32,8 @@ from pydicom import dcmread  # noqa: E402
 
 from pacs.dicom import PacsNode, move  # noqa: E402
 from tests.benchmarks.common import sag_dir, sag_files  # noqa: E402
-from tests.support.orthanc import Orthanc, die_with_parent, free_port, wait_pid_gone  # noqa: E402
+from tests.support.orthanc import Orthanc, die_with_parent, free_port  # noqa: E402
+from tests.support.processes import cpu_seconds, stop_child  # noqa: E402
 
 OUR_AET = "CUBEBENCH"
 
@@ -83,22 +83,13 @@ class Receiver:
             shutil.rmtree(child) if child.is_dir() else child.unlink()
 
     def cpu_seconds(self) -> float:
-        """User+system CPU time the receiver has used so far (from /proc)."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.proc.pid)
 
     def files(self) -> int:
         return sum(1 for p in self.root.rglob("*") if p.is_file())
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        wait_pid_gone(self.proc.pid)
+        stop_child(self.proc, grace=15)
 
 
 def ours(max_pdu: int) -> Callable[[int, Path], list[str]]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -38,14 +37,11 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from tests.benchmarks.common import fresh_database, sag_files  # noqa: E402
-from tests.support.orthanc import Orthanc, die_with_parent, free_port, wait_pid_gone  # noqa: E402
+from tests.support.orthanc import Orthanc, die_with_parent, free_port  # noqa: E402
+from tests.support.processes import cpu_seconds, stop_child  # noqa: E402
 
 OUR_AET = "CUBEBENCH"
 JSON = "application/json"
-
-
-
-
 
 
 class Process:
@@ -61,19 +57,11 @@ class Process:
         return self.proc.poll() is None
 
     def cpu_seconds(self) -> float:
-        """User+system CPU time the process has used so far (from /proc): steadier than rates on a busy machine."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU time the process has used so far: steadier than rates on a busy machine."""
+        return cpu_seconds(self.proc.pid)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        wait_pid_gone(self.proc.pid)
+        stop_child(self.proc, grace=20)
         self._out.close()
 
 

@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from tests.support.processes import cpu_seconds
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -91,15 +93,7 @@ class GunicornServer:
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the master and its workers have used so far."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for pid in ([self.proc.pid] if self.proc else []) + self.worker_pids():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / ticks
+        return sum(cpu_seconds(pid) for pid in ([self.proc.pid] if self.proc else []) + self.worker_pids())
 
     def stop(self) -> None:
         if self.proc is None:
