@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 MAX_INT = 2147483647
@@ -111,3 +112,131 @@ class PluginParameter(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- pipelines: a named tree (a DAG for ts nodes) of plugin pipings with default parameter values ---
+
+
+class Pipeline(models.Model):
+    """A reusable tree of plugins. ``locked`` = a private draft (owner and superuser only, editable);
+    unlocking publishes it to everyone and freezes its defaults and resources for good."""
+
+    name = models.CharField(max_length=100, unique=True)
+    locked = models.BooleanField(default=True)
+    authors = models.CharField(max_length=200, blank=True, default="")
+    category = models.CharField(max_length=100, blank=True, default="")
+    description = models.CharField(max_length=2000, blank=True, default="")
+    # SET_NULL as CUBE: a published pipeline outlives the account that wrote it.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                              related_name="pipelines")
+    plugins = models.ManyToManyField(Plugin, through="PluginPiping", related_name="pipelines")
+    creation_date = models.DateTimeField(auto_now_add=True, db_index=True)
+    modification_date = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("category", "name")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PluginPiping(models.Model):
+    """A node of a pipeline: one plugin with its resources; ``previous`` is the tree edge (None: the root)."""
+
+    title = models.CharField(max_length=100)
+    plugin = models.ForeignKey(Plugin, on_delete=models.CASCADE, related_name="pipings")
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="plugin_pipings")
+    previous = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="next")
+    cpu_limit = models.IntegerField(default=1000)       # millicores
+    memory_limit = models.IntegerField(default=200)     # MiB
+    number_of_workers = models.IntegerField(default=1)
+    gpu_limit = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ("pipeline", "id")
+        constraints = [models.UniqueConstraint(fields=("pipeline", "title"), name="piping_unique_title")]
+
+    def __str__(self) -> str:
+        return f"{self.pipeline_id}:{self.title}"
+
+
+class _DefaultPipingParameter(models.Model):
+    """A piping's default for one plugin parameter. One table per type, as CUBE (its URLs name the type);
+    there is deliberately no path/unextpath table: a pipeline cannot carry a default input path."""
+
+    class Meta:
+        abstract = True
+        ordering = ("plugin_piping", "id")
+
+
+class DefaultPipingStrParameter(_DefaultPipingParameter):
+    value = models.CharField(max_length=600, null=True, blank=True)
+    plugin_piping = models.ForeignKey(PluginPiping, on_delete=models.CASCADE, related_name="string_param")
+    plugin_param = models.ForeignKey(PluginParameter, on_delete=models.CASCADE, related_name="string_piping_defaults")
+
+    class Meta(_DefaultPipingParameter.Meta):
+        constraints = [models.UniqueConstraint(fields=("plugin_piping", "plugin_param"),
+                                               name="piping_str_default_unique")]
+
+
+class DefaultPipingIntParameter(_DefaultPipingParameter):
+    value = models.IntegerField(null=True, blank=True)
+    plugin_piping = models.ForeignKey(PluginPiping, on_delete=models.CASCADE, related_name="integer_param")
+    plugin_param = models.ForeignKey(PluginParameter, on_delete=models.CASCADE,
+                                     related_name="integer_piping_defaults")
+
+    class Meta(_DefaultPipingParameter.Meta):
+        constraints = [models.UniqueConstraint(fields=("plugin_piping", "plugin_param"),
+                                               name="piping_int_default_unique")]
+
+
+class DefaultPipingFloatParameter(_DefaultPipingParameter):
+    value = models.FloatField(null=True, blank=True)
+    plugin_piping = models.ForeignKey(PluginPiping, on_delete=models.CASCADE, related_name="float_param")
+    plugin_param = models.ForeignKey(PluginParameter, on_delete=models.CASCADE, related_name="float_piping_defaults")
+
+    class Meta(_DefaultPipingParameter.Meta):
+        constraints = [models.UniqueConstraint(fields=("plugin_piping", "plugin_param"),
+                                               name="piping_float_default_unique")]
+
+
+class DefaultPipingBoolParameter(_DefaultPipingParameter):
+    value = models.BooleanField(null=True, blank=True)
+    plugin_piping = models.ForeignKey(PluginPiping, on_delete=models.CASCADE, related_name="boolean_param")
+    plugin_param = models.ForeignKey(PluginParameter, on_delete=models.CASCADE,
+                                     related_name="boolean_piping_defaults")
+
+    class Meta(_DefaultPipingParameter.Meta):
+        constraints = [models.UniqueConstraint(fields=("plugin_piping", "plugin_param"),
+                                               name="piping_bool_default_unique")]
+
+
+# parameter type → the model holding a piping's defaults of that type (path types have none)
+DEFAULT_PIPING_MODELS: dict[str, type[models.Model]] = {
+    ParameterType.STRING: DefaultPipingStrParameter,
+    ParameterType.INTEGER: DefaultPipingIntParameter,
+    ParameterType.FLOAT: DefaultPipingFloatParameter,
+    ParameterType.BOOLEAN: DefaultPipingBoolParameter,
+}
+
+
+class SourceFileType(models.TextChoices):
+    YAML = "yaml"
+    JSON = "json"
+
+
+class PipelineSourceFileMeta(models.Model):
+    """The file a pipeline was created from (stored public under PIPELINES/<uploader>/)."""
+
+    type = models.CharField(max_length=8, choices=SourceFileType.choices, default=SourceFileType.YAML)
+    pipeline = models.OneToOneField(Pipeline, on_delete=models.CASCADE, related_name="source_file_meta")
+    source_file = models.OneToOneField("uploads.ChrisFile", on_delete=models.CASCADE, related_name="pipeline_meta")
+    uploader = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                 related_name="pipeline_source_files")
+    creation_date = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ("-creation_date", "-id")
+
+    def __str__(self) -> str:
+        return f"source of pipeline {self.pipeline_id}"
