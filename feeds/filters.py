@@ -6,7 +6,16 @@ import django_filters
 
 from cube.api.filters import date_range
 
-from .models import ACTIVE, INACTIVE, Feed, PluginInstance
+from .models import (
+    ACTIVE,
+    INACTIVE,
+    Comment,
+    Feed,
+    FeedGroupPermission,
+    FeedUserPermission,
+    PluginInstance,
+    Tag,
+)
 
 
 class FeedFilter(django_filters.FilterSet):
@@ -49,3 +58,35 @@ class PluginInstanceFilter(django_filters.FilterSet):
 
         root = PluginInstance.objects.filter(id=value).first()
         return queryset.filter(id__in=descendant_ids(root)) if root else queryset.none()
+
+
+class TagFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(lookup_expr="icontains")
+    color = django_filters.CharFilter(lookup_expr="icontains")
+    owner_username = django_filters.CharFilter(field_name="owner__username")
+
+    class Meta:
+        model = Tag
+        fields = ("id", "name", "color", "owner_username")
+
+
+class CommentFilter(django_filters.FilterSet):
+    class Meta:
+        model = Comment
+        fields = ("id",)
+
+
+class FeedGroupPermissionFilter(django_filters.FilterSet):
+    group_name = django_filters.CharFilter(field_name="group__name")
+
+    class Meta:
+        model = FeedGroupPermission
+        fields = ("id", "group_name")
+
+
+class FeedUserPermissionFilter(django_filters.FilterSet):
+    username = django_filters.CharFilter(field_name="user__username")
+
+    class Meta:
+        model = FeedUserPermission
+        fields = ("id", "username")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import models
 
 from plugins.models import ComputeResource, Plugin, PluginParameter
@@ -82,3 +83,79 @@ class PluginInstanceParameter(models.Model):
     class Meta:
         ordering = ("id",)
         constraints = [models.UniqueConstraint(fields=("plugin_inst", "plugin_param"), name="one_value_per_param")]
+
+
+# --- the social side of feeds: tags, the note, comments ---
+
+
+class Tag(models.Model):
+    """A user's label (name and colour) for their feeds; a feed carries it through a Tagging."""
+
+    name = models.CharField(max_length=100)
+    color = models.CharField(max_length=20)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tags")
+    feeds = models.ManyToManyField(Feed, through="Tagging", related_name="tags")
+
+    class Meta:
+        ordering = ("owner", "name", "id")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tagging(models.Model):
+    feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="taggings")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="taggings")
+
+    class Meta:
+        ordering = ("id",)
+        constraints = [models.UniqueConstraint(fields=("feed", "tag"), name="one_tagging_per_feed_tag")]
+
+    def __str__(self) -> str:
+        return f"{self.tag_id}@{self.feed_id}"
+
+
+class Note(models.Model):
+    """The one note of a feed, created with it."""
+
+    feed = models.OneToOneField(Feed, on_delete=models.CASCADE, related_name="note")
+    title = models.CharField(max_length=100, blank=True, default="")
+    content = models.TextField(blank=True, default="")
+
+    def __str__(self) -> str:
+        return self.title or f"note of feed {self.feed_id}"
+
+
+class Comment(models.Model):
+    feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="comments")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feed_comments")
+    title = models.CharField(max_length=100, blank=True, default="")
+    content = models.TextField(blank=True, default="")
+    creation_date = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("creation_date", "id")
+
+    def __str__(self) -> str:
+        return self.title or f"comment {self.pk}"
+
+
+# --- sharing: a feed shared with a user or a group gives them write access to it and to its folder ---
+
+
+class FeedUserPermission(models.Model):
+    feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="user_permissions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feed_permissions")
+
+    class Meta:
+        ordering = ("id",)
+        constraints = [models.UniqueConstraint(fields=("feed", "user"), name="one_share_per_feed_user")]
+
+
+class FeedGroupPermission(models.Model):
+    feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="group_permissions")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="feed_permissions")
+
+    class Meta:
+        ordering = ("id",)
+        constraints = [models.UniqueConstraint(fields=("feed", "group"), name="one_share_per_feed_group")]

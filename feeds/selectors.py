@@ -1,5 +1,13 @@
-"""Access selectors for feeds and plugin instances. Read: owner, superuser, or a public feed (anyone).
-Write (rename, publish, run plugins into, cancel, delete): owner or superuser."""
+"""Access selectors for feeds and everything hung on them (runs, tags, notes, comments, shares).
+
+A feed gives each user one access level:
+- ADMIN: its owner and the superuser. Only they delete the feed, change ``public`` and decide who it is
+  shared with (CUBE lets a sharee delete the whole feed; we do not).
+- WRITE: a user it is shared with, directly or through one of their groups: they read it, run plugins
+  in it, rename it, edit its note and tag it.
+- READ: anyone, anonymous included, when the feed is public.
+Whoever has no level gets a 404, so the existence of a private feed is never disclosed.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +19,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from cube.api.permissions import is_superuser
 
-from .models import Feed, PluginInstance, Status
+from .models import Feed, PluginInstance, Status, Tag, Tagging
 
 JOB_COUNTS = {
     "created_jobs": Status.CREATED, "waiting_jobs": Status.WAITING, "scheduled_jobs": Status.SCHEDULED,
@@ -19,13 +27,58 @@ JOB_COUNTS = {
     "errored_jobs": Status.FAILED, "cancelled_jobs": Status.CANCELLED,
 }
 
+NONE, READ, WRITE, ADMIN = 0, 1, 2, 3
 
-def _readable(user: Any) -> Q:
+
+def _group_ids(user: Any) -> list[int]:
+    cached = getattr(user, "_cube_group_ids", None)
+    if cached is None:
+        cached = list(user.groups.values_list("id", flat=True))
+        user._cube_group_ids = cached
+    return cached
+
+
+def _shared_with(user: Any, prefix: str = "") -> Q:
+    """Feeds shared with the user or one of their groups, as id subqueries (no join, so no duplicates)."""
+    from .models import FeedGroupPermission, FeedUserPermission
+
+    users = FeedUserPermission.objects.filter(user=user).values("feed_id")
+    groups = FeedGroupPermission.objects.filter(group_id__in=_group_ids(user)).values("feed_id")
+    return Q(**{f"{prefix}id__in": users}) | Q(**{f"{prefix}id__in": groups})
+
+
+def _readable(user: Any, prefix: str = "") -> Q:
     if is_superuser(user):
         return Q()
+    public = Q(**{f"{prefix}public": True})
     if user.is_authenticated:
-        return Q(owner=user) | Q(public=True)
-    return Q(public=True)
+        return Q(**{f"{prefix}owner": user}) | public | _shared_with(user, prefix)
+    return public
+
+
+def is_shared_with(user: Any, feed: Feed) -> bool:
+    if not user.is_authenticated:
+        return False
+    return Feed.objects.filter(_shared_with(user), id=feed.id).exists()
+
+
+def feed_level(user: Any, feed: Feed) -> int:
+    if is_superuser(user) or (user.is_authenticated and feed.owner_id == user.id):
+        return ADMIN
+    if is_shared_with(user, feed):
+        return WRITE
+    return READ if feed.public else NONE
+
+
+def require_feed(user: Any, feed: Feed, needed: int) -> Feed:
+    level = feed_level(user, feed)
+    if level >= needed:
+        return feed
+    if level == NONE:
+        raise Http404("Not found.")
+    if needed == ADMIN:
+        raise PermissionDenied("Only the feed's owner or the superuser may do this.")
+    raise PermissionDenied("You do not have permission to change this feed.")
 
 
 def with_job_counts(qs: QuerySet) -> QuerySet:
@@ -34,64 +87,111 @@ def with_job_counts(qs: QuerySet) -> QuerySet:
                           for name, status in JOB_COUNTS.items()})
 
 
+FEED_RELATED = ("owner", "folder", "note")
+
+
 def user_feeds(user: Any) -> QuerySet:
-    """The API home: your own feeds (the superuser sees every non-public feed, as in CUBE)."""
+    """The API home: your own feeds and those shared with you (the superuser sees every non-public feed,
+    as in CUBE)."""
     if not user.is_authenticated:
         return Feed.objects.none()
-    qs = Feed.objects.filter(public=False) if is_superuser(user) else Feed.objects.filter(owner=user)
-    return with_job_counts(qs.select_related("owner", "folder")).order_by("-creation_date", "-id")
+    if is_superuser(user):
+        qs = Feed.objects.filter(public=False)
+    else:
+        qs = Feed.objects.filter(Q(owner=user) | _shared_with(user))
+    return with_job_counts(qs.select_related(*FEED_RELATED)).order_by("-creation_date", "-id")
 
 
 def public_feeds() -> QuerySet:
-    return with_job_counts(Feed.objects.filter(public=True).select_related("owner", "folder")).order_by("-id")
+    return with_job_counts(Feed.objects.filter(public=True).select_related(*FEED_RELATED)).order_by("-id")
 
 
-def _check(obj: Any, user: Any, write: bool) -> Any:
-    if is_superuser(user) or (user.is_authenticated and obj.owner_id == user.id):
-        return obj
-    feed = obj if isinstance(obj, Feed) else obj.feed
-    if feed.public and not write:
-        return obj
-    if feed.public:
-        raise PermissionDenied("Only the owner may change this.")
-    raise Http404("Not found.")
+def readable_feeds(user: Any) -> QuerySet:
+    return Feed.objects.filter(_readable(user))
 
 
-def access_feed_by_id(user: Any, feed_id: Any, write: bool = False) -> Feed:
-    feed = with_job_counts(Feed.objects.select_related("owner", "folder")).filter(pk=feed_id).first()
+def access_feed_by_id(user: Any, feed_id: Any, write: bool = False, admin: bool = False) -> Feed:
+    feed = with_job_counts(Feed.objects.select_related(*FEED_RELATED)).filter(pk=feed_id).first()
     if feed is None:
         raise Http404("Not found.")
-    return _check(feed, user, write)
+    return require_feed(user, feed, ADMIN if admin else WRITE if write else READ)
 
 
 INSTANCE_RELATED = ("plugin__meta", "feed", "owner", "compute_resource", "output_folder", "previous")
 
 
 def access_instance_by_id(user: Any, instance_id: Any, write: bool = False) -> PluginInstance:
+    """Read: whoever reads its feed. Write (rename, cancel, delete): the run's owner while they may still
+    write to the feed, the feed's owner (who may cancel a sharee's run), or the superuser."""
     inst = PluginInstance.objects.select_related(*INSTANCE_RELATED).filter(pk=instance_id).first()
     if inst is None:
         raise Http404("Not found.")
-    # Writes to a run are decided by its feed: the feed's owner may cancel a sharee's run.
-    if write and not (is_superuser(user) or (user.is_authenticated and inst.feed.owner_id == user.id)):
-        _check(inst.feed, user, False)
-        raise PermissionDenied("Only the feed's owner may change this.")
-    return _check(inst, user, write)
+    level = feed_level(user, inst.feed)
+    if level == NONE:
+        raise Http404("Not found.")
+    if write and not (level == ADMIN or (level == WRITE and inst.owner_id == user.id)):
+        raise PermissionDenied("Only the run's owner or the feed's owner may change this.")
+    return inst
 
 
 def writable_instance(user: Any, instance_id: int) -> PluginInstance | None:
-    """An instance the user may add a run below (owner of its feed, or the superuser), else None."""
+    """An instance the user may add a run below (one whose feed they may write to), else None."""
     inst = PluginInstance.objects.select_related("feed", "output_folder").filter(pk=instance_id).first()
-    if inst is None:
+    if inst is None or feed_level(user, inst.feed) < WRITE:
         return None
-    if is_superuser(user) or inst.feed.owner_id == user.id:
-        return inst
-    return None
+    return inst
 
 
 def visible_instances(user: Any) -> QuerySet:
     qs = PluginInstance.objects.select_related(*INSTANCE_RELATED)
     if is_superuser(user):
         return qs
-    if user.is_authenticated:
-        return qs.filter(Q(feed__owner=user) | Q(feed__public=True))
-    return qs.filter(feed__public=True)
+    return qs.filter(_readable(user, "feed__"))
+
+
+# --- tags ---
+
+
+def visible_tags(user: Any) -> QuerySet:
+    """Your own tags (the superuser: all). CUBE lists every user's tags to everyone, anonymous included;
+    a tag's name is the owner's private label (often a patient or a study), so we do not."""
+    qs = Tag.objects.select_related("owner").order_by("id")
+    if is_superuser(user):
+        return qs
+    if not user.is_authenticated:
+        return qs.none()
+    return qs.filter(owner=user)
+
+
+def access_tag_by_id(user: Any, tag_id: Any, write: bool = False) -> Tag:
+    """Read: the owner, the superuser, or whoever can read a feed that carries the tag (so a shared or
+    public feed's tags can be shown). Write: the owner or the superuser."""
+    tag = Tag.objects.select_related("owner").filter(pk=tag_id).first()
+    if tag is None:
+        raise Http404("Not found.")
+    if is_superuser(user) or (user.is_authenticated and tag.owner_id == user.id):
+        return tag
+    if not Tagging.objects.filter(tag=tag).filter(_readable(user, "feed__")).exists():
+        raise Http404("Not found.")
+    if write:
+        raise PermissionDenied("Only the tag's owner may change it.")
+    return tag
+
+
+def visible_taggings(user: Any) -> QuerySet:
+    qs = Tagging.objects.select_related("tag__owner", "feed").order_by("id")
+    return qs if is_superuser(user) else qs.filter(_readable(user, "feed__"))
+
+
+def access_tagging_by_id(user: Any, tagging_id: Any, delete: bool = False) -> Tagging:
+    """Read: whoever reads the feed. Delete: the tag's owner, or the feed's owner (a sharee's label on
+    your feed is yours to remove), or the superuser."""
+    tagging = Tagging.objects.select_related("tag__owner", "feed").filter(pk=tagging_id).first()
+    if tagging is None:
+        raise Http404("Not found.")
+    level = feed_level(user, tagging.feed)
+    if level == NONE:
+        raise Http404("Not found.")
+    if delete and level != ADMIN and tagging.tag.owner_id != user.id:
+        raise PermissionDenied("Only the tag's owner or the feed's owner may remove this tagging.")
+    return tagging

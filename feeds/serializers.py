@@ -16,6 +16,12 @@ class FeedSerializer(CachedFieldsMixin, serializers.HyperlinkedModelSerializer):
     folder = ReverseLinkField("chrisfolder-detail", kwargs={"pk": "folder_id"}, optional=True)
     plugin_instances = ReverseLinkField("feed-plugininstance-list")
     files = ReverseLinkField("feed-file-list", optional=True)
+    note = ReverseLinkField("note-detail", kwargs={"pk": "note.id"}, optional=True)
+    tags = ReverseLinkField("feed-tag-list", optional=True)
+    taggings = ReverseLinkField("feed-tagging-list", optional=True)
+    comments = ReverseLinkField("comment-list", optional=True)
+    group_permissions = ReverseLinkField("feed-group-permission-list", optional=True)
+    user_permissions = ReverseLinkField("feed-user-permission-list", optional=True)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     public = serializers.BooleanField(required=False)
     # Annotated by selectors.with_job_counts; copying/uploading exist only for clients that expect them.
@@ -35,7 +41,8 @@ class FeedSerializer(CachedFieldsMixin, serializers.HyperlinkedModelSerializer):
         fields: tuple[str, ...] = (
             "url", "id", "creation_date", "modification_date", "name", "public", "owner_username",
             "creator_username", "folder_path", *JOB_COUNTS, "copying_jobs", "uploading_jobs", "deletion_status",
-            "owner", "folder", "plugin_instances", "files")
+            "owner", "folder", "plugin_instances", "files", "note", "tags", "taggings", "comments",
+            "group_permissions", "user_permissions")
         extra_kwargs = {"url": {"view_name": "feed-detail"}}
 
 

@@ -2,7 +2,7 @@ from django.urls import path
 
 from plugins.models import ParameterType
 
-from . import files, views
+from . import files, tags, views
 
 urlpatterns = [
     path("", views.FeedList.as_view(), name="feed-list"),
@@ -14,6 +14,14 @@ urlpatterns = [
     path("files/<int:pk>/", files.FeedFileDetail.as_view(), name="feedfile-detail"),
     path("files/<int:pk>/<path:name>", files.FeedFileResource.as_view(), name="feedfile-resource"),
     path("plugins/instances/<int:pk>/files/", files.PluginInstanceFileList.as_view(), name="plugininstance-file-list"),
+    path("tags/", tags.TagList.as_view(), name="tag-list"),
+    path("tags/search/", tags.TagListSearch.as_view(), name="tag-list-query-search"),
+    path("tags/<int:pk>/", tags.TagDetail.as_view(), name="tag-detail"),
+    path("tags/<int:pk>/feeds/", tags.TagFeedList.as_view(), name="tag-feed-list"),
+    path("tags/<int:pk>/taggings/", tags.TagTaggingList.as_view(), name="tag-tagging-list"),
+    path("taggings/<int:pk>/", tags.TaggingDetail.as_view(), name="tagging-detail"),
+    path("<int:pk>/tags/", tags.FeedTagList.as_view(), name="feed-tag-list"),
+    path("<int:pk>/taggings/", tags.FeedTaggingList.as_view(), name="feed-tagging-list"),
     path("publicfeeds/", views.PublicFeedList.as_view(), name="publicfeed-list"),
     path("publicfeeds/search/", views.PublicFeedListSearch.as_view(), name="publicfeed-list-query-search"),
     path("plugins/<int:pk>/instances/", views.PluginInstanceList.as_view(), name="plugininstance-list"),

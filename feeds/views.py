@@ -65,14 +65,19 @@ class FeedDetail(CJViewMixin, generics.RetrieveUpdateDestroyAPIView):
 
     def get_object(self) -> Feed:
         write = self.request.method not in permissions.SAFE_METHODS
-        return selectors.access_feed_by_id(self.request.user, self.kwargs["pk"], write=write)
+        # Deleting is for the owner and the superuser only; a sharee may write to the feed, not remove it.
+        admin = self.request.method == "DELETE"
+        return selectors.access_feed_by_id(self.request.user, self.kwargs["pk"], write=write, admin=admin)
 
     def update(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         feed = self.get_object()
         serializer = self.get_serializer(feed, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        instances.feed_update(feed=feed, name=data.get("name"), public=data.get("public"))
+        public = data.get("public")
+        if public is not None and public != feed.public:
+            selectors.require_feed(request.user, feed, selectors.ADMIN)  # sharees cannot publish it
+        instances.feed_update(feed=feed, name=data.get("name"), public=public)
         return Response(self.get_serializer(self.get_object()).data)
 
     def destroy(self, request: Any, *args: Any, **kwargs: Any) -> Response:

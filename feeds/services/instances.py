@@ -20,6 +20,7 @@ from uploads.services import folder_get_or_create
 
 from ..models import ACTIVE, Feed, PluginInstance, PluginInstanceParameter, Status
 from .params import check_topology, validate_parameters
+from .social import note_create
 
 
 def transition(instance_id: int, frm: Iterable[str] | str, to: str, **fields: Any) -> bool:
@@ -116,6 +117,7 @@ def instance_create(*, user: Any, plugin: Plugin, data: Any) -> PluginInstance:
             feed = Feed.objects.create(name=title or plugin.meta.name, owner=user)
             feed.folder = folder_get_or_create(path=f"home/{user.username}/feeds/feed_{feed.id}", owner=user)
             feed.save(update_fields=["folder"])
+            note_create(feed=feed)
         else:
             feed = previous.feed
         instance = PluginInstance.objects.create(
