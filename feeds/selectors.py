@@ -19,7 +19,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from cube.api.permissions import is_superuser
 
-from .models import Feed, PluginInstance, Status, Tag, Tagging
+from .models import Comment, Feed, Note, PluginInstance, Status, Tag, Tagging
 
 JOB_COUNTS = {
     "created_jobs": Status.CREATED, "waiting_jobs": Status.WAITING, "scheduled_jobs": Status.SCHEDULED,
@@ -195,3 +195,32 @@ def access_tagging_by_id(user: Any, tagging_id: Any, delete: bool = False) -> Ta
     if delete and level != ADMIN and tagging.tag.owner_id != user.id:
         raise PermissionDenied("Only the tag's owner or the feed's owner may remove this tagging.")
     return tagging
+
+
+# --- the note and comments ---
+
+
+def access_note_by_id(user: Any, note_id: Any, write: bool = False) -> Note:
+    """The note follows its feed: read with the feed, edited by whoever may write to it."""
+    note = Note.objects.select_related("feed").filter(pk=note_id).first()
+    if note is None:
+        raise Http404("Not found.")
+    require_feed(user, note.feed, WRITE if write else READ)
+    return note
+
+
+def access_comment_by_id(user: Any, comment_id: Any, action: str = "read") -> Comment:
+    """read: whoever reads the feed. edit: the comment's author or the superuser (nobody rewrites
+    another's words). delete: the author, the feed's owner or the superuser."""
+    comment = Comment.objects.select_related("feed", "owner").filter(pk=comment_id).first()
+    if comment is None:
+        raise Http404("Not found.")
+    level = feed_level(user, comment.feed)
+    if level == NONE:
+        raise Http404("Not found.")
+    author = user.is_authenticated and comment.owner_id == user.id
+    if action == "edit" and not (author or is_superuser(user)):
+        raise PermissionDenied("Only the comment's author may change it.")
+    if action == "delete" and not (author or level == ADMIN):
+        raise PermissionDenied("Only the comment's author or the feed's owner may delete it.")
+    return comment

@@ -2,7 +2,7 @@ from django.urls import path
 
 from plugins.models import ParameterType
 
-from . import files, tags, views
+from . import files, notes, tags, views
 
 urlpatterns = [
     path("", views.FeedList.as_view(), name="feed-list"),
@@ -14,6 +14,10 @@ urlpatterns = [
     path("files/<int:pk>/", files.FeedFileDetail.as_view(), name="feedfile-detail"),
     path("files/<int:pk>/<path:name>", files.FeedFileResource.as_view(), name="feedfile-resource"),
     path("plugins/instances/<int:pk>/files/", files.PluginInstanceFileList.as_view(), name="plugininstance-file-list"),
+    path("note<int:pk>/", notes.NoteDetail.as_view(), name="note-detail"),
+    path("<int:pk>/comments/", notes.CommentList.as_view(), name="comment-list"),
+    path("<int:pk>/comments/search/", notes.CommentListSearch.as_view(), name="comment-list-query-search"),
+    path("comments/<int:pk>/", notes.CommentDetail.as_view(), name="comment-detail"),
     path("tags/", tags.TagList.as_view(), name="tag-list"),
     path("tags/search/", tags.TagListSearch.as_view(), name="tag-list-query-search"),
     path("tags/<int:pk>/", tags.TagDetail.as_view(), name="tag-detail"),
