@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import admin_api, views
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("computeresources/search/", views.ComputeResourceListSearch.as_view(),
          name="computeresource-list-query-search"),
     path("computeresources/<int:pk>/", views.ComputeResourceDetail.as_view(), name="computeresource-detail"),
+    path("", include("plugins.pipelines.urls")),
 ]
 
 admin_urlpatterns = [
