@@ -15,6 +15,7 @@ from .models import (
     FeedUserPermission,
     PluginInstance,
     Tag,
+    Workflow,
 )
 
 
@@ -48,7 +49,8 @@ class PluginInstanceFilter(django_filters.FilterSet):
         model = PluginInstance
         fields = ("id", "min_start_date", "max_start_date", "min_end_date", "max_end_date", "root_id",
                   "previous_id", "title", "status", "active", "owner_username", "feed_id", "plugin_id",
-                  "plugin_name", "plugin_name_exact", "plugin_version", "plugin_type", "deletion_status")
+                  "plugin_name", "plugin_name_exact", "plugin_version", "plugin_type", "workflow_id",
+                  "deletion_status")
 
     def filter_active(self, queryset: Any, name: str, value: bool) -> Any:
         return queryset.filter(status__in=ACTIVE if value else INACTIVE)
@@ -90,3 +92,13 @@ class FeedUserPermissionFilter(django_filters.FilterSet):
     class Meta:
         model = FeedUserPermission
         fields = ("id", "username")
+
+
+class WorkflowFilter(django_filters.FilterSet):
+    title = django_filters.CharFilter(lookup_expr="icontains")
+    pipeline_name = django_filters.CharFilter(field_name="pipeline__name", lookup_expr="icontains")
+    owner_username = django_filters.CharFilter(field_name="owner__username")
+
+    class Meta:
+        model = Workflow
+        fields = ("id", "title", "pipeline_name", "owner_username")

@@ -65,6 +65,9 @@ class PluginInstance(AsyncDeletable):
     # worker died and someone else must pick the job up.
     heartbeat = models.DateTimeField(null=True, blank=True, db_index=True)
     modification_date = models.DateTimeField(auto_now=True)
+    # The workflow (pipeline run) that created this instance; the instance outlives the workflow's row.
+    workflow = models.ForeignKey("Workflow", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="plugin_instances")
 
     class Meta:
         ordering = ("-id",)
@@ -159,3 +162,20 @@ class FeedGroupPermission(models.Model):
     class Meta:
         ordering = ("id",)
         constraints = [models.UniqueConstraint(fields=("feed", "group"), name="one_share_per_feed_group")]
+
+
+# --- workflows: a pipeline instantiated as plugin instances under an existing instance ---
+
+
+class Workflow(models.Model):
+    title = models.CharField(max_length=100, blank=True, default="")
+    # PROTECT: a pipeline that was run stays, so every workflow can say what it ran.
+    pipeline = models.ForeignKey("plugins.Pipeline", on_delete=models.PROTECT, related_name="workflows")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workflows")
+    creation_date = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ("-creation_date", "-id")
+
+    def __str__(self) -> str:
+        return self.title or f"workflow {self.pk}"

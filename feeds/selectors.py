@@ -19,7 +19,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from cube.api.permissions import is_superuser
 
-from .models import Comment, Feed, Note, PluginInstance, Status, Tag, Tagging
+from .models import Comment, Feed, Note, PluginInstance, Status, Tag, Tagging, Workflow
 
 JOB_COUNTS = {
     "created_jobs": Status.CREATED, "waiting_jobs": Status.WAITING, "scheduled_jobs": Status.SCHEDULED,
@@ -117,7 +117,8 @@ def access_feed_by_id(user: Any, feed_id: Any, write: bool = False, admin: bool 
     return require_feed(user, feed, ADMIN if admin else WRITE if write else READ)
 
 
-INSTANCE_RELATED = ("plugin__meta", "feed", "owner", "compute_resource", "output_folder", "previous")
+INSTANCE_RELATED = ("plugin__meta", "feed", "owner", "compute_resource", "output_folder", "previous",
+                    "workflow__pipeline")
 
 
 def access_instance_by_id(user: Any, instance_id: Any, write: bool = False) -> PluginInstance:
@@ -224,3 +225,32 @@ def access_comment_by_id(user: Any, comment_id: Any, action: str = "read") -> Co
     if action == "delete" and not (author or level == ADMIN):
         raise PermissionDenied("Only the comment's author or the feed's owner may delete it.")
     return comment
+
+
+# --- workflows ---
+
+
+def with_workflow_job_counts(qs: QuerySet) -> QuerySet:
+    return qs.annotate(**{name: Count("plugin_instances", filter=Q(plugin_instances__status=status))
+                          for name, status in JOB_COUNTS.items()})
+
+
+def visible_workflows(user: Any) -> QuerySet:
+    """Your workflows, and those that ran in a feed you can read (CUBE lists every user's workflows to
+    anyone signed in)."""
+    qs = Workflow.objects.select_related("owner", "pipeline")
+    if not is_superuser(user):
+        in_readable = PluginInstance.objects.filter(_readable(user, "feed__"), workflow__isnull=False)
+        cond = Q(id__in=in_readable.values("workflow_id"))
+        qs = qs.filter(Q(owner=user) | cond) if user.is_authenticated else qs.filter(cond)
+    return with_workflow_job_counts(qs).order_by("-creation_date", "-id")
+
+
+def access_workflow_by_id(user: Any, workflow_id: Any, write: bool = False) -> Workflow:
+    """Read: as visible_workflows. Write (rename, delete): its owner or the superuser."""
+    workflow = visible_workflows(user).filter(pk=workflow_id).first()
+    if workflow is None:
+        raise Http404("Not found.")
+    if write and not (is_superuser(user) or workflow.owner_id == user.id):
+        raise PermissionDenied("Only the workflow's owner may change it.")
+    return workflow

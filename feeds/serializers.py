@@ -90,11 +90,14 @@ class PluginInstanceSerializer(CachedFieldsMixin, serializers.HyperlinkedModelSe
     def get_raw(self, obj: PluginInstance) -> str:
         return ""
 
-    def get_pipeline_id(self, obj: PluginInstance) -> None:
-        return None
+    def get_pipeline_id(self, obj: PluginInstance) -> int | None:
+        return obj.workflow.pipeline_id if obj.workflow_id else None  # type: ignore[union-attr]
 
-    get_pipeline_name = get_pipeline_id
-    get_workflow_id = get_pipeline_id
+    def get_pipeline_name(self, obj: PluginInstance) -> str | None:
+        return obj.workflow.pipeline.name if obj.workflow_id else None  # type: ignore[union-attr]
+
+    def get_workflow_id(self, obj: PluginInstance) -> int | None:
+        return obj.workflow_id
 
 
 class ParameterValueSerializer(CachedFieldsMixin, serializers.ModelSerializer):

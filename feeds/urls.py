@@ -2,7 +2,7 @@ from django.urls import path
 
 from plugins.models import ParameterType
 
-from . import files, notes, tags, views
+from . import files, notes, tags, views, workflows
 
 urlpatterns = [
     path("", views.FeedList.as_view(), name="feed-list"),
@@ -26,6 +26,16 @@ urlpatterns = [
     path("taggings/<int:pk>/", tags.TaggingDetail.as_view(), name="tagging-detail"),
     path("<int:pk>/tags/", tags.FeedTagList.as_view(), name="feed-tag-list"),
     path("<int:pk>/taggings/", tags.FeedTaggingList.as_view(), name="feed-tagging-list"),
+    path("pipelines/<int:pk>/workflows/", workflows.PipelineWorkflowList.as_view(), name="workflow-list"),
+    path("pipelines/workflows/", workflows.AllWorkflowList.as_view(), name="allworkflow-list"),
+    path("pipelines/workflows/search/", workflows.AllWorkflowListSearch.as_view(),
+         name="allworkflow-list-query-search"),
+    path("pipelines/workflows/<int:pk>/", workflows.WorkflowDetail.as_view(), name="workflow-detail"),
+    path("pipelines/workflows/<int:pk>/plugininstances/", workflows.WorkflowPluginInstanceList.as_view(),
+         name="workflow-plugininstance-list"),
+    path("pipelines/instances/", workflows.AllPipelineInstanceList.as_view(), name="allpipelineinstance-list"),
+    path("pipelines/instances/search/", workflows.AllPipelineInstanceListSearch.as_view(),
+         name="allpipelineinstance-list-query-search"),
     path("publicfeeds/", views.PublicFeedList.as_view(), name="publicfeed-list"),
     path("publicfeeds/search/", views.PublicFeedListSearch.as_view(), name="publicfeed-list-query-search"),
     path("plugins/<int:pk>/instances/", views.PluginInstanceList.as_view(), name="plugininstance-list"),

@@ -91,8 +91,9 @@ def output_path(instance: PluginInstance, previous: PluginInstance | None) -> st
     return f"{prev_dir}/{name}/data"
 
 
-def instance_create(*, user: Any, plugin: Plugin, data: Any) -> PluginInstance:
-    """Validate and create a run (and its feed, for fs plugins), then schedule it if it can start."""
+def instance_create(*, user: Any, plugin: Plugin, data: Any, workflow: Any = None) -> PluginInstance:
+    """Validate and create a run (and its feed, for fs plugins), then schedule it if it can start.
+    ``workflow``: the workflow (pipeline run) this run belongs to, if any."""
     from plugins.descriptors import parse_cpu, parse_memory
 
     previous = _previous(user, plugin, data.get("previous_id"))
@@ -122,7 +123,7 @@ def instance_create(*, user: Any, plugin: Plugin, data: Any) -> PluginInstance:
             feed = previous.feed
         instance = PluginInstance.objects.create(
             title=title, plugin=plugin, previous=previous, feed=feed, owner=user, compute_resource=cr,
-            cpu_limit=cpu, memory_limit=mem, number_of_workers=workers, gpu_limit=gpus)
+            cpu_limit=cpu, memory_limit=mem, number_of_workers=workers, gpu_limit=gpus, workflow=workflow)
         # Outputs live under the feed owner's home, even when a sharee runs the plugin (as in CUBE).
         instance.output_folder = folder_get_or_create(path=output_path(instance, previous), owner=feed.owner)
         instance.save(update_fields=["output_folder"])

@@ -72,3 +72,42 @@ def delete(api: Any, user: Any, url: str) -> Any:
 def results(response: Any) -> list[dict[str, Any]]:
     assert response.status_code == 200, response.content
     return json_of(response)["results"]
+
+
+def make_pipeline(owner: Any, name: str = "diamond", locked: bool = False) -> Any:
+    """root(a_) → left(b_), right(c_); join (ts) under left reading left and right. Built from the
+    models so that these tests depend only on what a workflow reads."""
+    from plugins.models import (
+        DEFAULT_PIPING_MODELS,
+        Pipeline,
+        Plugin,
+        PluginPiping,
+    )
+
+    ds = Plugin.objects.get(meta__name="pl-simpledsapp")
+    ts = Plugin.objects.get(meta__name="pl-topologicalcopy")
+    pipeline = Pipeline.objects.create(name=name, owner=owner, locked=locked)
+    root = PluginPiping.objects.create(title="root", plugin=ds, pipeline=pipeline)
+    left = PluginPiping.objects.create(title="left", plugin=ds, pipeline=pipeline, previous=root)
+    join = PluginPiping.objects.create(title="join", plugin=ts, pipeline=pipeline, previous=left)
+    right = PluginPiping.objects.create(title="right", plugin=ds, pipeline=pipeline, previous=root)
+
+    def default(piping: Any, name: str, value: Any) -> None:
+        param = piping.plugin.parameters.get(name=name)
+        DEFAULT_PIPING_MODELS[param.type].objects.create(plugin_piping=piping, plugin_param=param, value=value)
+
+    default(root, "prefix", "a_")
+    default(left, "prefix", "b_")
+    default(right, "prefix", "c_")
+    default(right, "dummyInt", 7)
+    default(join, "plugininstances", f"{left.id},{right.id}")
+    return pipeline
+
+
+def finished_root(owner: Any) -> Any:
+    from feeds.models import PluginInstance, Status
+
+    feed = make_feed(owner, "scan")
+    inst = feed.plugin_instances.get()
+    PluginInstance.objects.filter(id=inst.id).update(status=Status.SUCCEEDED)
+    return inst
