@@ -254,3 +254,21 @@ def access_workflow_by_id(user: Any, workflow_id: Any, write: bool = False) -> W
     if write and not (is_superuser(user) or workflow.owner_id == user.id):
         raise PermissionDenied("Only the workflow's owner may change it.")
     return workflow
+
+
+# --- shares ---
+
+
+def access_feed_share_by_id(user: Any, model: Any, share_id: Any, admin: bool = False) -> Any:
+    """A FeedUserPermission or FeedGroupPermission row. Read: whoever may write to the feed (its owner,
+    its sharees, the superuser); public readers do not learn who it is shared with. Revoke: the feed's
+    owner or the superuser."""
+    share = model.objects.select_related("feed", "feed__owner", "feed__folder").filter(pk=share_id).first()
+    if share is None:
+        raise Http404("Not found.")
+    level = feed_level(user, share.feed)
+    if level < WRITE:
+        raise Http404("Not found.")
+    if admin and level < ADMIN:
+        raise PermissionDenied("Only the feed's owner or the superuser may change who it is shared with.")
+    return share

@@ -2,7 +2,7 @@ from django.urls import path
 
 from plugins.models import ParameterType
 
-from . import files, notes, tags, views, workflows
+from . import files, notes, sharing, tags, views, workflows
 
 urlpatterns = [
     path("", views.FeedList.as_view(), name="feed-list"),
@@ -52,5 +52,15 @@ urlpatterns = [
         path(f"plugins/{t}-parameter/<int:pk>/", views.TypedParameterDetail.as_view(param_type=t),
              name=f"{t}-parameter-detail")
         for t in ParameterType.values
+    ],
+    *[
+        route
+        for kind, (list_view, search_view, detail_view) in sharing.SHARE_VIEWS.items()
+        for route in (
+            path(f"<int:pk>/{kind}permissions/", list_view.as_view(), name=f"feed-{kind}-permission-list"),
+            path(f"<int:pk>/{kind}permissions/search/", search_view.as_view(),
+                 name=f"feed-{kind}-permission-list-query-search"),
+            path(f"{kind}permissions/<int:pk>/", detail_view.as_view(), name=f"feed-{kind}-permission-detail"),
+        )
     ],
 ]
