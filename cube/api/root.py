@@ -39,9 +39,24 @@ ROOT_LINKS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
+# Plain-JSON clients read collection_links into a strict record, and the two that do (chrs and aiochris) map
+# `userfiles` and `uploadedfiles` onto one field and refuse a root that carries both. Both upload through that
+# field with classic `<user>/uploads/...` paths, which the uploadedfiles endpoint serves, so a JSON root names
+# only that relation. Collection+JSON clients look links up by rel in a list and get both generations'.
+JSON_OMITS = frozenset({"userfiles"})
+
+
+def _is_plain_json(request: Any) -> bool:
+    renderer = getattr(request, "accepted_renderer", None)
+    return renderer is not None and renderer.media_type == "application/json"
+
+
 def root_links(request: Any) -> dict[str, str]:
     links: dict[str, str] = {}
+    omit = JSON_OMITS if _is_plain_json(request) else frozenset()
     for rel, (name, kwargs) in ROOT_LINKS.items():
+        if rel in omit:
+            continue
         try:
             links[rel] = reverse(name, kwargs=kwargs or None, request=request)
         except NoReverseMatch:
