@@ -28,14 +28,16 @@ class PipelineSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     plugin_pipings = ReverseLinkField("pipeline-pluginpiping-list")
     default_parameters = ReverseLinkField("pipeline-defaultparameter-list")
     json_repr = ReverseLinkField("pipeline-customjson-detail")
-    # Workflows are served by the feeds app; no link while it does not serve them.
+    # Workflows (and the classic generation's pipeline instances) are served by the feeds app: no link
+    # while it does not serve them.
     workflows = ReverseLinkField("workflow-list", optional=True)
+    instances = ReverseLinkField("pipelineinstance-list", optional=True)
 
     class Meta:
         model = Pipeline
         fields = ("url", "id", "name", "locked", "authors", "category", "description", "owner_username",
                   "creation_date", "modification_date", "plugins", "plugin_pipings", "default_parameters",
-                  "json_repr", "workflows")
+                  "json_repr", "workflows", "instances")
 
 
 class PluginPipingSerializer(CachedFieldsMixin, serializers.ModelSerializer):
