@@ -8,6 +8,8 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -209,6 +211,7 @@ class TypedParameterDetail(CJViewMixin, generics.RetrieveAPIView):
 class PluginInstanceLogs(generics.GenericAPIView):
     """The job's full output (CUBE keeps only its last 1800 characters)."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Any, pk: int) -> Response:
         instance = selectors.access_instance_by_id(request.user, pk)
         logs = instance.job_logs
