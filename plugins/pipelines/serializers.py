@@ -83,6 +83,12 @@ class DefaultParameterSerializer(serializers.Serializer):
     plugin_id = serializers.IntegerField(source="plugin_piping.plugin_id", read_only=True)
     plugin_name = serializers.CharField(source="plugin_piping.plugin.meta.name", read_only=True)
     plugin_version = serializers.CharField(source="plugin_piping.plugin.version", read_only=True)
+    # python-chrisclient's compute_workflow_nodes_info reads the piping's resources from its defaults
+    plugin_piping_cpu_limit = serializers.IntegerField(source="plugin_piping.cpu_limit", read_only=True)
+    plugin_piping_memory_limit = serializers.IntegerField(source="plugin_piping.memory_limit", read_only=True)
+    plugin_piping_number_of_workers = serializers.IntegerField(source="plugin_piping.number_of_workers",
+                                                               read_only=True)
+    plugin_piping_gpu_limit = serializers.IntegerField(source="plugin_piping.gpu_limit", read_only=True)
     plugin_piping = ReverseLinkField("pluginpiping-detail", kwargs={"pk": "plugin_piping_id"})
     plugin_param = ReverseLinkField("pluginparameter-detail", kwargs={"pk": "plugin_param_id"})
 

@@ -78,6 +78,19 @@ def source_path(uploader: Any, filename: str) -> str:
         raise ValidationError({"fname": [str(exc)]}) from None
 
 
+def free_path(path: str) -> str:
+    """path, or the first of path_1, path_2... (before the extension) that is free. python-chrisclient names
+    every upload 'fname', so a user's second pipeline file would otherwise always collide."""
+    folder, name = path.rsplit("/", 1)
+    stem, dot, ext = name.rpartition(".") if "." in name.lstrip(".") else (name, "", "")
+    taken = set(ChrisFile.objects.filter(fname__startswith=f"{folder}/{stem}").values_list("fname", flat=True))
+    candidate, n = path, 0
+    while candidate in taken:
+        n += 1
+        candidate = f"{folder}/{stem}_{n}{dot}{ext}"
+    return candidate
+
+
 def sourcefile_create(*, uploader: Any, filename: str, content: bytes, ftype: str) -> ChrisFile:
     """Create the pipeline the file describes, store the file and link the two; all or nothing."""
     from cube.storage import get_storage
@@ -87,10 +100,7 @@ def sourcefile_create(*, uploader: Any, filename: str, content: bytes, ftype: st
         raise ValidationError({"type": [f"Must be one of: {', '.join(SourceFileType.values)}."]})
     if len(content) > MAX_BYTES:
         raise ValidationError({"fname": [f"A pipeline file has at most {MAX_BYTES} bytes."]})
-    path = source_path(uploader, filename)
-    if ChrisFile.objects.filter(fname=path).exists():
-        raise ValidationError({"fname": [f"You already uploaded a pipeline file named {path.rsplit('/', 1)[-1]!r}; "
-                                         "rename the file."]})
+    path = free_path(source_path(uploader, filename))
     doc = parse_document(content, ftype)
     fields = services.clean_text(doc, required=True)
     nodes = parse_tree(doc["plugin_tree"])

@@ -141,14 +141,29 @@ def test_bad_files_are_400s_that_leave_nothing(api: Any, plugins: Any, users: An
     assert r.status_code == 400 and "fname" in json_of(r)
     assert not Pipeline.objects.exists() and not ChrisFile.objects.filter(fname__startswith="PIPELINES/").exists()
     assert not os.path.exists(os.path.join(storage_root, "PIPELINES", "alice", "a.yml"))
-    # the same name twice, or a pipeline name already taken
+    # a pipeline name already taken
     assert upload(api, users["alice"], "brain.yml", YAML_DOC, "yaml").status_code == 201
-    r = upload(api, users["alice"], "brain.yml", YAML_DOC.replace(b"Brain pipeline", b"Other"), "yaml")
-    assert r.status_code == 400 and "rename the file" in json_of(r)["fname"][0]
     r = upload(api, users["alice"], "brain2.yml", YAML_DOC, "yaml")
     assert r.status_code == 400 and "already exists" in json_of(r)["name"][0]
     assert not os.path.exists(os.path.join(storage_root, "PIPELINES", "alice", "brain2.yml"))
     assert Pipeline.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_taken_file_name_gets_a_suffix(api: Any, plugins: Any, users: Any) -> None:  # noqa: F811
+    names = []
+    for i in range(3):
+        doc = YAML_DOC.replace(b"Brain pipeline", f"Brain {i}".encode())
+        r = upload(api, users["alice"], "brain.yml", doc, "yaml")
+        assert r.status_code == 201, r.content
+        names.append(json_of(r)["fname"])
+        assert b"".join(api.get(json_of(r)["file_resource"]).streaming_content) == doc
+    # python-chrisclient names every upload 'fname' (no extension)
+    for i in range(2):
+        r = upload(api, users["alice"], "fname", YAML_DOC.replace(b"Brain pipeline", f"pc {i}".encode()), "yaml")
+        names.append(json_of(r)["fname"])
+    assert names == ["PIPELINES/alice/brain.yml", "PIPELINES/alice/brain_1.yml", "PIPELINES/alice/brain_2.yml",
+                     "PIPELINES/alice/fname", "PIPELINES/alice/fname_1"]
 
 
 @pytest.mark.django_db

@@ -379,6 +379,9 @@ def test_typed_defaults(api: Any, plugins: Any, users: Any) -> None:
     rows = json_of(api.get(f"{URL}{pid}/parameters/?limit=100", HTTP_ACCEPT=JSON))["results"]
     by_name = {(d["plugin_piping_title"], d["param_name"]): d for d in rows}
     assert len(rows) == 8  # 5 simpledsapp + 3 topologicalcopy parameters
+    plugin = ds(plugins)
+    assert by_name[("a", "prefix")]["plugin_piping_cpu_limit"] == plugin.min_cpu_limit
+    assert by_name[("a", "prefix")]["plugin_piping_number_of_workers"] == plugin.min_number_of_workers
     cases = [(("a", "prefix"), "string", "new", "new"), (("a", "dummyInt"), "integer", "12", 12),
              (("a", "dummyFloat"), "float", 2.5, 2.5), (("a", "ignoreInputDir"), "boolean", "true", True)]
     for key, ptype, value, stored in cases:
