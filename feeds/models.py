@@ -179,3 +179,15 @@ class Workflow(models.Model):
 
     def __str__(self) -> str:
         return self.title or f"workflow {self.pk}"
+
+
+class PluginInstanceSplit(models.Model):
+    """A split of a run's output: one pl-topologicalcopy child per filter regex (CUBE's splits)."""
+
+    plugin_inst = models.ForeignKey(PluginInstance, on_delete=models.CASCADE, related_name="splits")
+    filter = models.CharField(max_length=600, blank=True, default="")
+    created_plugin_inst_ids = models.CharField(max_length=600, blank=True, default="")
+    creation_date = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-creation_date", "-id")

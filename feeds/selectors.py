@@ -272,3 +272,12 @@ def access_feed_share_by_id(user: Any, model: Any, share_id: Any, admin: bool = 
     if admin and level < ADMIN:
         raise PermissionDenied("Only the feed's owner or the superuser may change who it is shared with.")
     return share
+
+
+def access_split_by_id(user: Any, split_id: Any) -> Any:
+    from .models import PluginInstanceSplit
+
+    split = PluginInstanceSplit.objects.select_related("plugin_inst__feed").filter(pk=split_id).first()
+    if split is None or feed_level(user, split.plugin_inst.feed) == NONE:
+        raise Http404("Not found.")
+    return split

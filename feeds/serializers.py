@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from rest_framework import serializers
 
 from cube.api.fields import CachedFieldsMixin, ReverseLinkField
@@ -53,10 +56,23 @@ INSTANCE_FIELDS: tuple[str, ...] = (
     "summary", "raw", "owner_username", "cpu_limit", "memory_limit", "number_of_workers", "gpu_limit", "size",
     "error_code", "pipeline_id", "pipeline_name", "workflow_id", "deletion_status",
     "previous", "feed", "plugin", "output_folder", "descendants", "files", "parameters", "compute_resource",
-    "logs")
+    "splits", "logs")
+
+
+class _DateOrModified(serializers.DateTimeField):
+    """start_date/end_date of a run that has not started yet: CUBE stamps both at creation and every client
+    (aiochris, chrs) requires a date there, so a run shows when it last changed until it starts."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def get_attribute(self, instance: PluginInstance) -> Any:
+        return getattr(instance, self.source) or instance.modification_date
 
 
 class PluginInstanceSerializer(CachedFieldsMixin, serializers.HyperlinkedModelSerializer):
+    start_date = _DateOrModified()
+    end_date = _DateOrModified()
     compute_resource_name = serializers.CharField(source="compute_resource.name", read_only=True, default=None)
     plugin_name = serializers.CharField(source="plugin.meta.name", read_only=True)
     plugin_version = serializers.CharField(source="plugin.version", read_only=True)
@@ -77,6 +93,8 @@ class PluginInstanceSerializer(CachedFieldsMixin, serializers.HyperlinkedModelSe
     parameters = ReverseLinkField("plugininstance-parameter-list")
     compute_resource = ReverseLinkField("computeresource-detail", kwargs={"pk": "compute_resource_id"})
     logs = ReverseLinkField("plugininstance-logs")
+    splits = ReverseLinkField("plugininstancesplit-list")
+    summary = serializers.SerializerMethodField()
 
     class Meta:
         model = PluginInstance
@@ -86,6 +104,9 @@ class PluginInstanceSerializer(CachedFieldsMixin, serializers.HyperlinkedModelSe
 
     def get_active(self, obj: PluginInstance) -> bool:
         return obj.status in ACTIVE
+
+    def get_summary(self, obj: PluginInstance) -> str:
+        return json.dumps(obj.summary)  # CUBE's summary is a JSON string; aiochris and chrs require one
 
     def get_raw(self, obj: PluginInstance) -> str:
         return ""

@@ -2,7 +2,7 @@ from django.urls import path
 
 from plugins.models import ParameterType
 
-from . import files, notes, sharing, tags, views, workflows
+from . import files, notes, sharing, splits, tags, views, workflows
 
 urlpatterns = [
     path("", views.FeedList.as_view(), name="feed-list"),
@@ -47,6 +47,8 @@ urlpatterns = [
          name="plugininstance-descendant-list"),
     path("plugins/instances/<int:pk>/parameters/", views.PluginInstanceParameterList.as_view(),
          name="plugininstance-parameter-list"),
+    path("plugins/instances/<int:pk>/splits/", splits.SplitList.as_view(), name="plugininstancesplit-list"),
+    path("plugins/instances/splits/<int:pk>/", splits.SplitDetail.as_view(), name="plugininstancesplit-detail"),
     path("plugins/instances/<int:pk>/logs/", views.PluginInstanceLogs.as_view(), name="plugininstance-logs"),
     *[
         path(f"plugins/{t}-parameter/<int:pk>/", views.TypedParameterDetail.as_view(param_type=t),
