@@ -22,8 +22,14 @@ from ..models import ACTIVE, PluginInstance, Workflow
 from .instances import instance_cancel, instance_create
 
 TS_PARENTS = "plugininstances"
-NODE_RESOURCES = ("cpu_limit", "memory_limit", "number_of_workers", "gpu_limit")
-NODE_KEYS = {"piping_id", "compute_resource_name", "title", "plugin_parameter_defaults", *NODE_RESOURCES}
+
+
+def _millicores(value: Any) -> Any:
+    """A number in nodes_info is millicores, as the pipeline's own listings give it (python-chrisclient
+    copies ``plugin_piping_cpu_limit`` into nodes_info); a string keeps its unit ('2000m', '2')."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{int(value)}m"
+    return value
 
 
 def _fail(message: str, field: str = "nodes_info") -> ValidationError:
@@ -31,7 +37,8 @@ def _fail(message: str, field: str = "nodes_info") -> ValidationError:
 
 
 def _parse_nodes_info(raw: Any, pipings: dict[int, PluginPiping]) -> dict[int, dict[str, Any]]:
-    """nodes_info (a JSON string, or a list from a JSON body) → piping id → that node's overrides."""
+    """nodes_info (a JSON string, or a list from a JSON body) → piping id → that node's overrides. Keys
+    other than CUBE's are ignored (python-chrisclient sends ``previous_piping_id``)."""
     if raw in (None, ""):
         return {}
     if isinstance(raw, str):
@@ -45,8 +52,6 @@ def _parse_nodes_info(raw: Any, pipings: dict[int, PluginPiping]) -> dict[int, d
     for node in raw:
         if not isinstance(node, dict):
             raise _fail("Each node must be an object with a piping_id.")
-        if unknown := set(node) - NODE_KEYS:
-            raise _fail(f"Unknown keys {sorted(unknown)} in a node.")
         pid = node.get("piping_id")
         if isinstance(pid, bool) or not isinstance(pid, (int, str)) or not str(pid).strip().isdigit():
             raise _fail(f"piping_id {pid!r} is not an integer.")
@@ -166,7 +171,7 @@ def workflow_create(*, user: Any, pipeline: Pipeline, data: Any) -> Workflow:
             run: dict[str, Any] = {
                 **values, "previous_id": parent.id, "title": node.get("title") or piping.title,
                 "compute_resource_name": node.get("compute_resource_name"),
-                "cpu_limit": node.get("cpu_limit") or f"{piping.cpu_limit}m",
+                "cpu_limit": _millicores(node.get("cpu_limit")) or f"{piping.cpu_limit}m",
                 "memory_limit": node.get("memory_limit") or f"{piping.memory_limit}Mi",
                 "number_of_workers": node.get("number_of_workers") or piping.number_of_workers,
                 "gpu_limit": node.get("gpu_limit") if node.get("gpu_limit") is not None else piping.gpu_limit,

@@ -160,8 +160,6 @@ def test_workflow_bad_input_is_400(api: Any, people: Any) -> None:
         ({"previous_plugin_inst_id": root.id, "nodes_info": "{}"}, "nodes_info"),
         ({"previous_plugin_inst_id": root.id, "nodes_info": '[{"piping_id": 999999}]'}, "nodes_info"),
         ({"previous_plugin_inst_id": root.id, "nodes_info": '[{"piping_id": "a"}]'}, "nodes_info"),
-        ({"previous_plugin_inst_id": root.id, "nodes_info": f'[{{"piping_id": {piping.id}, "oops": 1}}]'},
-         "nodes_info"),
         ({"previous_plugin_inst_id": root.id, "nodes_info": f'[{{"piping_id": {piping.id}, '
           '"plugin_parameter_defaults": [{"name": "nope", "default": 1}]}]'}, "nodes_info"),
         # A value the plugin refuses: the error names the piping and the parameter; nothing is created.
