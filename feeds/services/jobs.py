@@ -127,6 +127,12 @@ def build_spec(instance: PluginInstance, runner: Runner) -> JobSpec:
         "CHRIS_PREV_PLG_INST_ID": str(instance.previous_id or ""),
         "CHRIS_PREV_JID": f"{prefix}{instance.previous_id}" if instance.previous_id else "",
     }
+    if instance.workflow_id:
+        # As CUBE tells a workflow's runs where they belong: the workflow, its pipeline, its runs.
+        runs = PluginInstance.objects.filter(workflow_id=instance.workflow_id).order_by("id")
+        env["CHRIS_WORKFLOW_ID"] = str(instance.workflow_id)
+        env["CHRIS_PIPELINE_ID"] = str(instance.workflow.pipeline_id)  # type: ignore[union-attr]
+        env["CHRIS_WORKFLOW_PLG_INSTANCES"] = ",".join(str(i) for i in runs.values_list("id", flat=True))
     from ..jobtokens import job_token
 
     # Never the user's permanent token: one that works only for this job and only while it runs.

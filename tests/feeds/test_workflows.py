@@ -222,3 +222,21 @@ def test_workflow_lists_are_bounded_in_queries(api: Any, people: Any, django_ass
             with django_assert_max_num_queries(8):
                 r = get(api, alice, f"{url}?limit={limit}")
             assert len(json_of(r)["results"]) == limit
+
+
+@pytest.mark.django_db
+def test_workflow_runs_get_cube_workflow_environment(api: Any, people: Any, settings: Any, tmp_path: Any) -> None:
+    from feeds.models import PluginInstance
+    from feeds.services.jobs import build_spec, runner_for
+
+    settings.CUBE_JOBS_DIR = str(tmp_path / "jobs")
+    alice = people["alice"]
+    pipeline = make_pipeline(alice)
+    root = finished_root(alice)
+    wf = json_of(post(api, alice, f"/api/v1/pipelines/{pipeline.id}/workflows/", {"previous_plugin_inst_id": root.id}))
+    runs = list(PluginInstance.objects.filter(workflow_id=wf["id"]).select_related(
+        "plugin__meta", "feed", "owner", "compute_resource", "output_folder", "workflow").order_by("id"))
+    env = build_spec(runs[1], runner_for(runs[1].compute_resource)).env
+    assert env["CHRIS_WORKFLOW_ID"] == str(wf["id"]) and env["CHRIS_PIPELINE_ID"] == str(pipeline.id)
+    assert env["CHRIS_WORKFLOW_PLG_INSTANCES"] == ",".join(str(r.id) for r in runs)
+    assert "CHRIS_WORKFLOW_ID" not in build_spec(root, runner_for(root.compute_resource)).env
