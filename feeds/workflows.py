@@ -69,8 +69,7 @@ class PipelineWorkflowList(CJViewMixin, generics.ListAPIView):
 
     def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         pipeline = access_pipeline_by_id(request.user, self.kwargs["pk"])
-        data = request.data if hasattr(request.data, "get") else {}
-        workflow = workflows.workflow_create(user=request.user, pipeline=pipeline, data=data)
+        workflow = workflows.workflow_create(user=request.user, pipeline=pipeline, data=request.data)
         workflow = selectors.access_workflow_by_id(request.user, workflow.id)
         return Response(self.get_serializer(workflow).data, status=status.HTTP_201_CREATED)
 

@@ -10,6 +10,12 @@ from rest_framework.exceptions import ValidationError
 from ..models import Comment, Feed, Note, Tag, Tagging
 
 
+def require_object(data: Any) -> None:
+    """A body that is not an object (a JSON array, a bare value) is a 400, not an empty change."""
+    if not hasattr(data, "get"):
+        raise ValidationError({"detail": ["The request body must be an object of fields."]})
+
+
 def _text(data: Any, name: str, max_length: int | None, required: bool) -> str | None:
     value = data.get(name) if hasattr(data, "get") else None
     if value is None:
@@ -43,12 +49,14 @@ def input_id(data: Any, name: str) -> int:
 
 
 def tag_create(*, owner: Any, data: Any) -> Tag:
+    require_object(data)
     name = _text(data, "name", 100, required=True)
     color = _text(data, "color", 20, required=True)
     return Tag.objects.create(owner=owner, name=name, color=color)
 
 
 def tag_update(*, tag: Tag, data: Any) -> Tag:
+    require_object(data)
     changes = {k: v for k, v in (("name", _text(data, "name", 100, False)),
                                  ("color", _text(data, "color", 20, False))) if v is not None}
     for key, value in changes.items():
@@ -81,6 +89,7 @@ def note_create(*, feed: Feed) -> Note:
 
 
 def note_update(*, note: Note, data: Any) -> Note:
+    require_object(data)
     changes = {k: v for k, v in (("title", _text(data, "title", 100, False)),
                                  ("content", _text(data, "content", None, False))) if v is not None}
     for key, value in changes.items():
@@ -91,12 +100,14 @@ def note_update(*, note: Note, data: Any) -> Note:
 
 
 def comment_create(*, feed: Feed, owner: Any, data: Any) -> Comment:
+    require_object(data)
     title = _text(data, "title", 100, False) or ""
     content = _text(data, "content", None, False) or ""
     return Comment.objects.create(feed=feed, owner=owner, title=title, content=content)
 
 
 def comment_update(*, comment: Comment, data: Any) -> Comment:
+    require_object(data)
     changes = {k: v for k, v in (("title", _text(data, "title", 100, False)),
                                  ("content", _text(data, "content", None, False))) if v is not None}
     for key, value in changes.items():

@@ -18,7 +18,9 @@ SPLITTER = "pl-topologicalcopy"
 
 
 def instance_split(*, user: Any, instance: PluginInstance, data: Any) -> PluginInstanceSplit:
-    raw = data.get("filter", "") if hasattr(data, "get") else ""
+    if not hasattr(data, "get"):
+        raise ValidationError({"detail": ["The request body must be an object: {filter, compute_resource_name}."]})
+    raw = data.get("filter", "")
     if not isinstance(raw, str) or len(raw) > 600:
         raise ValidationError({"filter": ["A string of at most 600 characters."]})
     regexes = [r.strip() for r in raw.split(",")] if raw.strip() else [""]

@@ -135,6 +135,8 @@ def workflow_create(*, user: Any, pipeline: Pipeline, data: Any) -> Workflow:
     """Create the workflow and one run per piping; all or nothing."""
     from .. import selectors
 
+    if not hasattr(data, "get"):
+        raise _fail("The request body must be an object of fields.", "detail")
     raw_prev = data.get("previous_plugin_inst_id")
     if raw_prev in (None, ""):
         raise _fail("This field is required.", "previous_plugin_inst_id")
@@ -184,7 +186,9 @@ def workflow_create(*, user: Any, pipeline: Pipeline, data: Any) -> Workflow:
 
 
 def workflow_update(*, workflow: Workflow, data: Any) -> Workflow:
-    title = data.get("title") if hasattr(data, "get") else None
+    if not hasattr(data, "get"):
+        raise _fail("The request body must be an object of fields.", "detail")
+    title = data.get("title")
     if title is not None:
         if not isinstance(title, str) or len(title) > 100:
             raise _fail("At most 100 characters.", "title")

@@ -66,3 +66,5 @@ def test_split_matrix(api: Any, people: Any) -> None:
         r = post(api, alice, url, body)
         assert r.status_code == 400, (body, r.content)
     assert post(api, alice, "/api/v1/plugins/instances/999999/splits/", {"filter": "x"}).status_code == 404
+    api.force_authenticate(alice)
+    assert api.post(url, [1, 2], format="json").status_code == 400

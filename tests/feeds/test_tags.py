@@ -152,3 +152,32 @@ def test_tag_lists_are_bounded_in_queries(api: Any, people: Any, django_assert_m
             with django_assert_max_num_queries(8):
                 r = get(api, alice, f"{url}?limit={limit}")
             assert len(json_of(r)["results"]) == limit
+
+
+@pytest.mark.django_db
+def test_malformed_bodies_are_4xx_never_500(api: Any, people: Any) -> None:
+    """Every write endpoint of tags, notes, comments, shares and workflows, given a JSON array, a broken
+    JSON document or a broken Collection+JSON one."""
+    from feeds.models import PluginInstance, Status
+    from tests.feeds.social import make_pipeline
+
+    alice = people["alice"]
+    feed = make_feed(alice)
+    root = feed.plugin_instances.get()
+    PluginInstance.objects.filter(id=root.id).update(status=Status.SUCCEEDED)
+    tag = json_of(post(api, alice, "/api/v1/tags/", {"name": "t", "color": "c"}))
+    comment = json_of(post(api, alice, f"/api/v1/{feed.id}/comments/", {"title": "c"}))
+    pipeline = make_pipeline(alice)
+    wf = json_of(post(api, alice, f"/api/v1/pipelines/{pipeline.id}/workflows/", {"previous_plugin_inst_id": root.id}))
+    posts = ["/api/v1/tags/", f"/api/v1/tags/{tag['id']}/taggings/", f"/api/v1/{feed.id}/taggings/",
+             f"/api/v1/{feed.id}/comments/", f"/api/v1/{feed.id}/userpermissions/",
+             f"/api/v1/{feed.id}/grouppermissions/", f"/api/v1/pipelines/{pipeline.id}/workflows/",
+             f"/api/v1/plugins/instances/{root.id}/splits/"]
+    puts = [f"/api/v1/tags/{tag['id']}/", f"/api/v1/note{feed.note.id}/", comment["url"], wf["url"]]
+    api.force_authenticate(alice)
+    for url in posts + puts:
+        send = api.post if url in posts else api.put
+        for body, ctype in (("[1, 2]", "application/json"), ("{broken", "application/json"),
+                            ('{"template": 5}', "application/vnd.collection+json"), ("\x00\xff", "text/plain")):
+            r = send(url, body, content_type=ctype, HTTP_ACCEPT="application/json")
+            assert 400 <= r.status_code < 500, (url, body, r.status_code, r.content)
