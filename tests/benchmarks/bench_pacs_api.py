@@ -1,6 +1,7 @@
 """Benchmark: retrieving SAG-anon through the API, beside DCMTK's storescp receiving the same series.
 
     .venv/bin/python tests/benchmarks/bench_pacs_api.py [--runs 3] [--broker redis://127.0.0.1:6379/15]
+        [--storage filesystem|swift]
 
 Loads SAG-anon (192 MR instances, 45 MB; $CUBE_SHARED_DIR/data/SAG-anon or <repo>/../shared/data/SAG-anon)
 into a real Orthanc, then as production runs it: `manage.py dicom_listener` and a Celery worker in their
@@ -13,6 +14,8 @@ is written to storage and registered in the file registry and the series index. 
   * storescp: a C-MOVE of the same series into DCMTK's storescp (writing files), instances/s;
   * CPU ms per instance of the listener, the worker and storescp (from /proc; steadier than rates);
 and the ratio API/storescp (issue goal: at least 100 inst/s and at least half of storescp's rate).
+With ``--storage swift`` the listener imports into a real Swift all-in-one (started here, as
+bench_files.py does) instead of the embedded filesystem storage.
 Between runs the series is deleted so that every run receives and registers it afresh.
 Database: a fresh database on the server of DATABASE_URL if set, else SQLite in a temporary directory.
 Asserts nothing.
@@ -84,6 +87,9 @@ def main() -> int:
     parser.add_argument("--broker", default="",
                         help="Celery broker URL, e.g. redis://127.0.0.1:6379/15 as production runs it (a database "
                              "no other worker reads); default: the embedded filesystem broker (polling every CUBE_BROKER_POLL_SECONDS)")
+    parser.add_argument("--storage", choices=("filesystem", "swift"), default="filesystem",
+                        help="where the listener stores instances: the embedded filesystem (hard links) or a Swift "
+                             "all-in-one started for the run")
     args = parser.parse_args()
     sag = sag_files()
     if not sag:
@@ -100,9 +106,17 @@ def main() -> int:
            "DJANGO_SETTINGS_MODULE": "cube.settings", "CELERY_BROKER_URL": args.broker, "TCP_NODELAY": "1"}
     if not args.broker:
         env.pop("CELERY_BROKER_URL")  # kombu's filesystem broker under CUBE_VAR_DIR: nobody else's worker
-    os.environ.update({k: v for k, v in env.items() if k != "TCP_NODELAY"})
     procs: list[Process] = []
+    swift: Any = None
     try:
+        if args.storage == "swift":
+            from tests.support.swift_aio import SwiftAIO
+
+            swift = SwiftAIO().start()  # SwiftUnavailableError says what to install
+            opts = swift.storage_options()
+            env.update({"STORAGE_BACKEND": "swift", "SWIFT_AUTH_URL": opts["auth_url"],
+                        "SWIFT_USERNAME": opts["user"], "SWIFT_KEY": opts["key"], "SWIFT_CONTAINER_NAME": "cube-bench"})
+        os.environ.update({k: v for k, v in env.items() if k != "TCP_NODELAY"})
         import warnings
 
         import django
@@ -123,7 +137,8 @@ def main() -> int:
             size = sum(p.stat().st_size for p in sag)
             print(f"SAG-anon: {len(sag)} instances, {size / 1e6:.1f} MB loaded into Orthanc in "
                   f"{time.perf_counter() - t0:.1f} s; database {'PostgreSQL' if 'postgres' in db_env['DATABASE_URL'] else 'SQLite'}"
-                  f", broker {args.broker.split('://')[0] if args.broker else 'embedded (filesystem)'}")
+                  f", broker {args.broker.split('://')[0] if args.broker else 'embedded (filesystem)'}"
+                  f", storage {args.storage}")
             listener = Process("listener", [sys.executable, "manage.py", "dicom_listener"], env, work / "listener.log")
             procs.append(listener)
             worker = Process("worker", [sys.executable, "-m", "celery", "-A", "cube", "worker", "-Q", "main,jobs",
@@ -143,6 +158,8 @@ def main() -> int:
         except Exception:  # noqa: S110 - django may not have started
             pass
         drop_db()
+        if swift is not None:
+            swift.stop()
         shutil.rmtree(work, ignore_errors=True)
     return 0
 
