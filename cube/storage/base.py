@@ -109,7 +109,14 @@ class HashingReader:
 
 
 class Storage(abc.ABC):
-    """One backend: filesystem, Swift, ... chosen by ``settings.CUBE_STORAGE['BACKEND']``."""
+    """One backend: filesystem, Swift, ... chosen by ``settings.CUBE_STORAGE['BACKEND']``.
+
+    Every method may be called from several threads at once.
+    """
+
+    # True where import_file costs a network round trip (an object store's PUT) rather than a local link,
+    # so that a caller importing many files one by one (the DICOM listener) should overlap them in threads.
+    remote_imports: bool = False
 
     @abc.abstractmethod
     def save(self, key: str, chunks: Iterable[bytes], *, content_type: str | None = None) -> StoredObject:

@@ -3,8 +3,9 @@
 Uploads up to 4 MiB go as one PUT with their length and md5, larger ones stream with chunked transfer
 encoding; both are checked against the md5 computed on the way. Downloads stream with Range requests and
 resume after a dropped connection. swiftclient retries transient failures with
-exponential backoff. Each thread gets its own swiftclient Connection (they are not thread-safe); all of them
-share one auth token.
+exponential backoff. Each thread gets its own swiftclient Connection and its own direct-PUT connection
+(neither is thread-safe), so every method may run in many threads at once (the DICOM listener imports
+instances from a pool of threads); all of them share one auth token.
 """
 
 from __future__ import annotations
@@ -163,6 +164,8 @@ class SwiftStream(Iterator[bytes]):
 
 
 class SwiftStorage(Storage):
+    remote_imports = True  # each import is a PUT: callers importing many overlap them in threads
+
     def __init__(
         self,
         auth_url: str,
@@ -293,6 +296,9 @@ class SwiftStorage(Storage):
     def import_file(self, local_path: str, key: str) -> StoredObject:
         key = clean_key(key)
         size = os.path.getsize(local_path)
+        if size <= self.single_put_limit:
+            # A small file (a DICOM instance) goes as one held PUT, by the direct fast path when it can.
+            return self.save(key, read_file_chunks(local_path))
         return self._put(key, _UploadBody(lambda: read_file_chunks(local_path), replayable=True), size, None)
 
     def _put(self, key: str, body: _UploadBody, size: int | None, content_type: str | None) -> StoredObject:
