@@ -8,16 +8,21 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import django_filters
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import generics, serializers
 
 from cube.api.fields import CachedFieldsMixin, ItemLinkField
 from cube.api.views import CJViewMixin
+from uploads.filters import UploadedFileFilter
 from uploads.models import ChrisFile
 from uploads.selectors import access_file_by_id
 from uploads.serializers import FileLinkField, classic_fname
 from uploads.views.common import DownloadView
 
 from . import selectors
+from .models import PluginInstance
 
 # home/<owner>/feeds/feed_<F>/.../<plugin>_<I>/data/...: the feed and the run that produced the file.
 OUTPUT_RE = re.compile(r"^home/[^/]+/feeds/feed_(?P<feed>\d+)/(?:.*/)?[^/]+_(?P<inst>\d+)/data/")
@@ -99,12 +104,37 @@ class AllFeedFileList(CJViewMixin, generics.ListAPIView):
     """Every output of your feeds (classic root link ``files``)."""
 
     serializer_class = FeedFileSerializer
+    cj_search = "allfeedfile-list-query-search"
 
     def get_queryset(self) -> Any:
         user = self.request.user
         if not user.is_authenticated:
             return ChrisFile.objects.none()
         return _files_under(f"home/{user.username}/feeds")
+
+
+class FeedFileFilter(UploadedFileFilter):
+    """The classic ``files/search/``: the uploaded-file filters (fname in either generation's form: chrs
+    searches a run's outputs by its current ``output_path``) plus the feed and the run."""
+
+    feed_id = django_filters.NumberFilter(method="_feed")
+    plugin_inst_id = django_filters.NumberFilter(method="_instance")
+
+    class Meta(UploadedFileFilter.Meta):
+        fields = (*UploadedFileFilter.Meta.fields, "feed_id", "plugin_inst_id")
+
+    def _feed(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        return queryset.filter(fname__regex=rf"^home/[^/]+/feeds/feed_{int(value)}/")
+
+    def _instance(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        # The queryset holds only the caller's own outputs, so naming another user's run finds nothing.
+        path = PluginInstance.objects.filter(id=value).values_list("output_folder__path", flat=True).first()
+        return queryset.filter(fname__startswith=f"{path}/") if path else queryset.none()
+
+
+class AllFeedFileListSearch(AllFeedFileList):
+    filter_backends = (DjangoFilterBackend,)
+    filterset_class = FeedFileFilter
 
 
 def _feed_file(user: Any, pk: Any) -> ChrisFile:

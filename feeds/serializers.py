@@ -11,11 +11,21 @@ from .models import ACTIVE, Feed, PluginInstance, PluginInstanceParameter
 from .selectors import JOB_COUNTS
 
 
+class OwnerListField(ReverseLinkField):
+    """The feed's owner as a list of one user URL, CUBE's classic shape: aiochris and chrs read a feed's
+    `owner` into a list and refuse a string. (CUBE 6 made it one URL; Collection+JSON renders either as the
+    same `owner` link, so the Collection+JSON clients of both generations see no difference.)"""
+
+    def to_representation(self, obj: Any) -> list[str]:  # type: ignore[override]
+        href = super().to_representation(obj)
+        return [href] if href else []
+
+
 class FeedSerializer(CachedFieldsMixin, serializers.HyperlinkedModelSerializer):
     owner_username = serializers.CharField(source="owner.username", read_only=True)
     creator_username = serializers.CharField(source="owner.username", read_only=True)  # classic clients
     folder_path = serializers.CharField(source="folder.path", read_only=True, default="")
-    owner = ReverseLinkField("user-detail", kwargs={"pk": "owner_id"})
+    owner = OwnerListField("user-detail", kwargs={"pk": "owner_id"})
     folder = ReverseLinkField("chrisfolder-detail", kwargs={"pk": "folder_id"}, optional=True)
     plugin_instances = ReverseLinkField("feed-plugininstance-list")
     files = ReverseLinkField("feed-file-list", optional=True)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/plugininstances/", views.FeedPluginInstanceList.as_view(), name="feed-plugininstance-list"),
     path("<int:pk>/files/", files.FeedFileList.as_view(), name="feed-file-list"),
     path("files/", files.AllFeedFileList.as_view(), name="allfeedfile-list"),
+    path("files/search/", files.AllFeedFileListSearch.as_view(), name="allfeedfile-list-query-search"),
     path("files/<int:pk>/", files.FeedFileDetail.as_view(), name="feedfile-detail"),
     path("files/<int:pk>/<path:name>", files.FeedFileResource.as_view(), name="feedfile-resource"),
     path("plugins/instances/<int:pk>/files/", files.PluginInstanceFileList.as_view(), name="plugininstance-file-list"),

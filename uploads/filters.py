@@ -45,8 +45,9 @@ class UserFileFilter(django_filters.FilterSet):
 
     class Meta:
         model = ChrisFile
-        fields = ("id", "min_creation_date", "max_creation_date", "fname", "fname_exact", "fname_icontains",
-                  "fname_icontains_multiple", "fname_nslashes", "owner_username")
+        fields: tuple[str, ...] = (
+            "id", "min_creation_date", "max_creation_date", "fname", "fname_exact", "fname_icontains",
+            "fname_icontains_multiple", "fname_nslashes", "owner_username")
 
     def _icontains_multiple(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return filter_icontains_multiple(queryset, value)

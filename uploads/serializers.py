@@ -4,6 +4,7 @@ services, so no serializer writes to the database."""
 from __future__ import annotations
 
 import functools
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -26,6 +27,7 @@ from .models import (
     LinkFileGroupPermission,
     LinkFileUserPermission,
 )
+from .selectors import visible_children
 
 
 def _basename(obj: Any) -> str:
@@ -256,9 +258,23 @@ class FolderSerializer(FastRepresentationMixin, CachedFieldsMixin, serializers.M
 
     class Meta:
         model = ChrisFolder
-        fields = ("url", "id", "creation_date", "path", "public", "owner_username", "deletion_status",
+        fields: tuple[str, ...] = ("url", "id", "creation_date", "path", "public", "owner_username", "deletion_status",
                   "deletion_requested_at", "deletion_error", "parent", "children", "files", "link_files",
                   "group_permissions", "user_permissions", "owner")
+
+
+class FolderSearchSerializer(FolderSerializer):
+    """A folder found by path, with the names of the sub-folders the user may read as a JSON-encoded list:
+    the classic file browser's `subfolders`, which chrs's `ls` navigates by (CUBE 5 served it this way)."""
+
+    subfolders = serializers.SerializerMethodField()
+
+    class Meta(FolderSerializer.Meta):
+        fields = (*FolderSerializer.Meta.fields, "subfolders")
+
+    def get_subfolders(self, folder: ChrisFolder) -> str:
+        paths = visible_children(self.context["request"].user, folder).values_list("path", flat=True)
+        return json.dumps([path.rsplit("/", 1)[-1] for path in paths])
 
 
 # --- grants ---

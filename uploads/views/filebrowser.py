@@ -30,7 +30,13 @@ from uploads.selectors import (
     visible_files,
     visible_link_files,
 )
-from uploads.serializers import FileSerializer, FolderSerializer, LinkFileSerializer, link_targets
+from uploads.serializers import (
+    FileSerializer,
+    FolderSearchSerializer,
+    FolderSerializer,
+    LinkFileSerializer,
+    link_targets,
+)
 
 from .common import (
     DownloadView,
@@ -76,7 +82,7 @@ class FolderList(CJViewMixin, generics.ListAPIView):
 class FolderListSearch(CJViewMixin, generics.ListAPIView):
     """``?id=`` or ``?path=``: at most one folder, and only one the user may read."""
 
-    serializer_class = FolderSerializer
+    serializer_class = FolderSearchSerializer
     filterset_class = FolderSearchFilter
 
     def get_queryset(self) -> Any:
