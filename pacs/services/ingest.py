@@ -1,7 +1,7 @@
 """The ingest sink: what the storage SCP (and a C-GET) does with each received instance.
 
 Each instance is written to the spool at once and answered (:mod:`pacs.services.spool`), then imported
-into storage right after the answer, under
+into storage right after the answer (see "Imports" below), under
 
     SERVICES/PACS/<node>/<PatientID-PatientName-BirthDate-Age>/<StudyDescription-Accession-StudyDate>/
         <SeriesNumber-SeriesDescription-hash>/<SOPInstanceUID>.dcm
@@ -18,6 +18,17 @@ is idempotent: instances already registered (a retrieve repeated, an instance se
 (same bytes) and not registered twice.
 The node is the one whose AE title matches the association's calling AE; an unknown or inactive caller
 gets "Refused: Not authorized" (0x0124) and one log line per association.
+
+Imports: the filesystem backend links a spooled instance into storage in microseconds, so that runs on the
+association's thread right after the answer. Where the storage says an import is a network round trip
+(``Storage.remote_imports``: Swift's PUT), one association importing one instance at a time would be
+bounded by that round trip, so imports run in a pool of ``CUBE_PACS_IMPORT_THREADS`` threads shared by all
+associations. At most twice that many imports wait or run at once: beyond that the association's thread
+waits for a slot, so a PACS faster than storage is slowed down rather than filling the spool without bound.
+An instance enters its association's batch only once its object is stored, and an association's end (and
+``flush``) first waits for that association's imports, so its last batch is complete. An import that fails
+leaves the instance in the spool, unregistered, for the next start to recover; it is counted in
+``registration_errors``.
 """
 
 from __future__ import annotations
@@ -32,6 +43,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 
 from cube.storage import clean_key, get_storage
@@ -47,13 +59,14 @@ from uploads.services import files_register, folder_get_or_create, superuser
 
 from ..models import PACS, PACSSeries
 from ..selectors import PACS_ROOT
-from .spool import Spool, orphans
+from .spool import Spool, orphan_folders
 
 log = logging.getLogger(__name__)
 
 STATUS_SUCCESS = 0x0000
 STATUS_NOT_AUTHORIZED = 0x0124  # Refused: Not authorized (PS3.7 C.4)
 STATUS_DATASET_MISMATCH = 0xA900
+ENDING_WAIT = 300.0  # seconds an association's end waits for its imports and its last batch
 _SQL_IN_BATCH = 500  # stay under SQLite's bound-parameter limit
 # Days per unit of a DICOM age string (nnnD/W/M/Y), as CUBE and pypx count PatientAge.
 _AGE_DAYS = {"D": 1.0, "W": 7.0, "M": 30.44, "Y": 365.24}
@@ -229,7 +242,7 @@ class RegistrySink:
     """
 
     def __init__(self, *, node: NodeRef | None = None, batch_size: int = 100, batch_seconds: float = 0.5,
-                 cache_seconds: float = 5.0) -> None:
+                 cache_seconds: float = 5.0, import_threads: int | None = None) -> None:
         self._fixed = node
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
@@ -238,6 +251,16 @@ class RegistrySink:
         self._spool = Spool()
         self._registrar = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pacs-registrar")
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # an import ended (in-flight counts, busy keys)
+        threads = settings.CUBE_PACS_IMPORT_THREADS if import_threads is None else import_threads
+        # Only where an import is a round trip: a hard link on the association's thread beats any hand-over.
+        self._importer: ThreadPoolExecutor | None = None
+        if threads > 0 and self._storage.remote_imports:
+            self._importer = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="pacs-import")
+        self._slots = threading.BoundedSemaphore(2 * max(threads, 1))
+        self._importing: dict[int, int] = {}  # association → its imports queued or running
+        self._busy: set[str] = set()  # storage keys spooled and not yet imported (one spool file per key)
+        self._abandoned: set[int] = set()  # ended associations that stopped waiting for their imports
         self._nodes: dict[str, tuple[NodeRef | None, float]] = {}
         self._folders: dict[tuple[int, str], tuple[str, dict[str, Any], float]] = {}
         self._pending: dict[int, _Batch] = {}
@@ -277,26 +300,34 @@ class RegistrySink:
         self.registered += created
         return created
 
+    def _orphan(self, path: Path, key: str) -> _Spooled | None:
+        parts = key.split("/")
+        row = None
+        if len(parts) > 3 and "/".join(parts[:2]) == PACS_ROOT:
+            row = PACS.objects.filter(identifier=parts[2]).values_list("id", "identifier").first()
+        try:
+            with path.open("rb") as fh:
+                header = read_identifying_header_part10(fh)
+        except Exception:
+            header = None
+        if row is None or header is None or not header.get("SeriesInstanceUID"):
+            log.warning("spooled file %s is not an instance of a known PACS node; left in place", path)
+            return None
+        meta = dataset_to_dict(header, SERIES_INDEX_KEYS)
+        return _Spooled(0, NodeRef(*row), str(header.SeriesInstanceUID).strip(), key.rsplit("/", 1)[0], meta, path,
+                        key)
+
     def _recover(self) -> None:
         """Import and register what processes that are gone left in the spool (answered, never registered)."""
         count = 0
-        for path, key in orphans():
-            parts = key.split("/")
-            row = None
-            if len(parts) > 3 and "/".join(parts[:2]) == PACS_ROOT:
-                row = PACS.objects.filter(identifier=parts[2]).values_list("id", "identifier").first()
-            try:
-                with path.open("rb") as fh:
-                    header = read_identifying_header_part10(fh)
-            except Exception:
-                header = None
-            if row is None or header is None or not header.get("SeriesInstanceUID"):
-                log.warning("spooled file %s is not an instance of a known PACS node; left in place", path)
-                continue
-            meta = dataset_to_dict(header, SERIES_INDEX_KEYS)
-            self._import(_Spooled(0, NodeRef(*row), str(header.SeriesInstanceUID).strip(), key.rsplit("/", 1)[0],
-                                  meta, path, key), submit=False)
-            count += 1
+        for folder in orphan_folders():
+            items = [item for item in (self._orphan(path, key) for path, key in folder) if item is not None]
+            if self._importer is not None:  # remote imports overlap here too; all end before the folder goes
+                list(self._importer.map(lambda item: self._import(item, submit=False), items))
+            else:
+                for item in items:
+                    self._import(item, submit=False)
+            count += len(items)
         with self._lock:
             batch = self._pending.pop(0, None)
         if batch is not None:
@@ -352,11 +383,80 @@ class RegistrySink:
             return STATUS_DATASET_MISMATCH
         folder, meta = self._series_for(node, uid, instance)
         key = clean_key(f"{folder}/{safe_path_component(instance.sop_instance_uid)}.dcm")  # as storage will
-        item = _Spooled(instance.assoc_id, node, uid, folder, meta, self._spool.write(instance, key), key)
+        with self._changed:
+            # The same instance sent again (or by another association) before the first copy is imported
+            # would replace its spool file under that import: wait for it (rare: a repeat a moment apart).
+            deadline = time.monotonic() + ENDING_WAIT
+            while key in self._busy and self._changed.wait(max(0.0, deadline - time.monotonic())):
+                pass
+            if key in self._busy:
+                log.warning("%s is still being imported after %g s; receiving it again anyway", key, ENDING_WAIT)
+            self._busy.add(key)
+        try:
+            path = self._spool.write(instance, key)
+        except BaseException:
+            self._release_key(key)
+            raise
+        item = _Spooled(instance.assoc_id, node, uid, folder, meta, path, key)
         with self._lock:
             self.stored += 1
-        instance.defer(lambda: self._import(item))
+        instance.defer(lambda: self._import_soon(item))
         return STATUS_SUCCESS
+
+    def _release_key(self, key: str) -> None:
+        with self._changed:
+            self._busy.discard(key)
+            self._changed.notify_all()
+
+    def _import_soon(self, item: _Spooled) -> None:
+        """Import now on this thread (a local link), or hand the import to the pool (a remote PUT)."""
+        if self._importer is None:
+            self._import(item)
+            return
+        self._slots.acquire()  # back-pressure: the PACS waits for our next answer while storage catches up
+        with self._lock:
+            self._importing[item.assoc_id] = self._importing.get(item.assoc_id, 0) + 1
+        try:
+            self._importer.submit(self._import_pooled, item)
+        except BaseException:  # the sink is closing: the instance stays in the spool for the next start
+            self._import_ended(item.assoc_id)
+            self._release_key(item.key)
+            raise
+
+    def _import_pooled(self, item: _Spooled) -> None:
+        try:
+            self._import(item)
+        except Exception:
+            log.exception("importing received instance %s failed", item.key)
+        finally:
+            self._import_ended(item.assoc_id)
+
+    def _import_ended(self, assoc_id: int) -> None:
+        self._slots.release()
+        orphaned: _Batch | None = None
+        with self._changed:
+            left = self._importing[assoc_id] - 1
+            if left:
+                self._importing[assoc_id] = left
+            else:
+                del self._importing[assoc_id]
+                if assoc_id in self._abandoned:  # its end gave up waiting: the last import submits its batch
+                    self._abandoned.discard(assoc_id)
+                    orphaned = self._pending.pop(assoc_id, None)
+            self._changed.notify_all()
+        if orphaned is not None:
+            self._submit(orphaned)
+
+    def _wait_imports(self, assoc_id: int | None, timeout: float) -> bool:
+        """Wait until the association's imports (None: everyone's) have ended; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._importing if assoc_id is None else assoc_id in self._importing:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(left)
+        return True
 
     def _import(self, item: _Spooled, submit: bool = True) -> None:
         """Move a spooled instance into storage and its association's batch; hand a full batch to the registrar."""
@@ -368,7 +468,10 @@ class RegistrySink:
             log.exception("importing received instance %s into storage failed; it stays at %s until the "
                           "listener restarts", item.key, item.path)
             return
-        item.path.unlink(missing_ok=True)  # the filesystem backend linked it: storage keeps the bytes
+        else:
+            item.path.unlink(missing_ok=True)  # the filesystem backend linked it: storage keeps the bytes
+        finally:
+            self._release_key(item.key)
         due: _Batch | None = None
         with self._lock:
             batch = self._pending.setdefault(item.assoc_id, _Batch())
@@ -396,19 +499,29 @@ class RegistrySink:
             self._inflight.discard(future)
 
     def association_ended(self, assoc_id: int, calling_aet: str, aborted: bool) -> None:
-        with self._lock:
-            batch = self._pending.pop(assoc_id, None)
-            self._refused.discard(assoc_id)
         if aborted:
             log.warning("association %s from %s was aborted; registering what arrived", assoc_id, calling_aet)
+        # Its last instances may still be on their way into storage: the batch is complete only after them.
+        imported = self._wait_imports(assoc_id, ENDING_WAIT)
+        with self._lock:
+            self._refused.discard(assoc_id)
+            if not imported and assoc_id in self._importing:
+                self._abandoned.add(assoc_id)
+                log.error("association %s from %s ended %g s ago and some of its instances are still being "
+                          "imported into storage; they are registered once imported", assoc_id, calling_aet,
+                          ENDING_WAIT)
+                return
+            batch = self._pending.pop(assoc_id, None)
         if batch is not None:
             try:
-                self._submit(batch).result(timeout=300)
+                self._submit(batch).result(timeout=ENDING_WAIT)
             except Exception:  # noqa: S110 - logged by _register; the listener keeps serving
                 pass
 
     def flush(self, timeout: float = 300) -> None:
         """Register everything received so far and wait for it (pending batches of open associations too)."""
+        if not self._wait_imports(None, timeout):
+            log.error("instances received %g s ago are still being imported into storage", timeout)
         with self._lock:
             batches = list(self._pending.values())
             self._pending.clear()
@@ -423,8 +536,10 @@ class RegistrySink:
                 pass
 
     def close(self) -> None:
-        """Flush, then release the registrar thread, its database connection and the spool folder."""
+        """Flush, then release the import and registrar threads, the database connection and the spool folder."""
         self.flush()
+        if self._importer is not None:
+            self._importer.shutdown(wait=True)
         self._registrar.submit(connections.close_all).result()
         self._registrar.shutdown(wait=True)
         self._spool.remove()

@@ -83,6 +83,13 @@ def _try_lock(folder: Path) -> int | None:
 
 def orphans(root: Path | None = None) -> Iterator[tuple[Path, str]]:
     """(file, storage key) of every instance spooled by a process that is gone; its folder is removed after."""
+    for batch in orphan_folders(root):
+        yield from batch
+
+
+def orphan_folders(root: Path | None = None) -> Iterator[list[tuple[Path, str]]]:
+    """:func:`orphans` one folder at a time: the caller may import a folder's files in parallel, and the
+    folder stays locked (then is removed) until the caller asks for the next one."""
     base = root or spool_root()
     if not base.is_dir():
         return
@@ -96,9 +103,9 @@ def orphans(root: Path | None = None) -> Iterator[tuple[Path, str]]:
         if lock is None:
             continue
         try:
-            for path in sorted(folder.rglob("*.dcm")):
-                if path.is_file() and not path.name.startswith("."):  # dot-names are half-written temp files
-                    yield path, path.relative_to(folder).as_posix()
+            # Dot-names are half-written temp files.
+            yield [(path, path.relative_to(folder).as_posix()) for path in sorted(folder.rglob("*.dcm"))
+                   if path.is_file() and not path.name.startswith(".")]
             for leftover in sorted(folder.rglob("*"), reverse=True):  # temp files, then emptied folders
                 if leftover.is_file() and leftover.name.startswith("."):
                     leftover.unlink(missing_ok=True)

@@ -16,3 +16,6 @@ CUBE_PACS_REGISTRATION_TIMEOUT = float(env.get("CUBE_PACS_REGISTRATION_TIMEOUT",
 # leaves here is imported when the listener next starts. On the filesystem backend put it on the storage's
 # filesystem, so that the import is a hard link and not a copy.
 CUBE_DICOM_SPOOL_DIR = env.get("CUBE_DICOM_SPOOL_DIR", str(env.VAR_DIR / "dicom-spool"))
+# Threads importing received instances into storage where an import is a network round trip (Swift): the
+# listener overlaps that many PUTs. The filesystem backend links each instance in place and uses none.
+CUBE_PACS_IMPORT_THREADS = env.get_int("CUBE_PACS_IMPORT_THREADS", 8)
