@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cube.api.fields import CachedFieldsMixin, ReverseLinkField
@@ -66,7 +68,24 @@ INSTANCE_FIELDS: tuple[str, ...] = (
     "summary", "raw", "owner_username", "cpu_limit", "memory_limit", "number_of_workers", "gpu_limit", "size",
     "error_code", "pipeline_id", "pipeline_name", "workflow_id", "deletion_status",
     "previous", "feed", "plugin", "output_folder", "descendants", "files", "parameters", "compute_resource",
-    "splits", "logs")
+    "splits", "logs", "workflow", "pipeline_inst")
+
+
+@extend_schema_field(OpenApiTypes.INT)  # the schema describes the JSON form
+class ClassicIdLinkField(ReverseLinkField):
+    """A link in Collection+JSON, the target's id in plain JSON: chrisapi 1.14 follows a run's
+    ``pipeline_inst`` link, while aiochris reads the same key of the JSON form as ``Optional[int]``."""
+
+    def __init__(self, view_name: str, id_attr: str, **kwargs: Any) -> None:
+        self.id_attr = id_attr
+        super().__init__(view_name, kwargs={"pk": id_attr}, **kwargs)
+
+    def to_representation(self, obj: Any) -> Any:
+        request = self.context.get("request")
+        renderer = getattr(request, "accepted_renderer", None)
+        if renderer is not None and renderer.media_type == "application/json":
+            return getattr(obj, self.id_attr, None)
+        return super().to_representation(obj)
 
 
 class _DateOrModified(serializers.DateTimeField):
@@ -104,6 +123,8 @@ class PluginInstanceSerializer(CachedFieldsMixin, serializers.HyperlinkedModelSe
     compute_resource = ReverseLinkField("computeresource-detail", kwargs={"pk": "compute_resource_id"})
     logs = ReverseLinkField("plugininstance-logs")
     splits = ReverseLinkField("plugininstancesplit-list")
+    workflow = ReverseLinkField("workflow-detail", kwargs={"pk": "workflow_id"}, optional=True)
+    pipeline_inst = ClassicIdLinkField("pipelineinstance-detail", "workflow_id", optional=True)
     summary = serializers.SerializerMethodField()
 
     class Meta:

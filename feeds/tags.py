@@ -58,6 +58,7 @@ class TagList(CJViewMixin, generics.ListAPIView):
 
     serializer_class = TagSerializer
     permission_classes = (permissions.IsAuthenticatedOrReadOnly,)
+    cj_links = {"feeds": "feed-list"}  # chrisapi's TagList.getFeeds
     cj_search = "tag-list-query-search"
     cj_template = ("name", "color")
 

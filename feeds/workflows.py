@@ -1,10 +1,12 @@
 """Workflows (pipeline runs): ``pipelines/<pk>/workflows/``, ``pipelines/workflows/`` (+``search/``),
-``pipelines/workflows/<pk>/`` (+``plugininstances/``), and the classic (CUBE 2-5) ``pipelines/instances/``
-relation, which serves the same workflows. Access through feeds.selectors, changes through
+``pipelines/workflows/<pk>/`` (+``plugininstances/``), and the classic (CUBE 2-5) pipeline instances
+(``pipelines/instances/``, ``pipelines/<pk>/instances/``, ``pipelines/instances/<pk>/``), which are the
+same workflows under their old names. Access through feeds.selectors, changes through
 feeds.services.workflows."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import QuerySet
@@ -67,15 +69,20 @@ class PipelineWorkflowList(CJViewMixin, generics.ListAPIView):
         pipeline = access_pipeline_by_id(self.request.user, self.kwargs["pk"])
         return selectors.visible_workflows(self.request.user).filter(pipeline=pipeline)
 
+    def run_request(self, data: Any) -> Any:
+        return data
+
     def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         pipeline = access_pipeline_by_id(request.user, self.kwargs["pk"])
-        workflow = workflows.workflow_create(user=request.user, pipeline=pipeline, data=request.data)
+        workflow = workflows.workflow_create(user=request.user, pipeline=pipeline,
+                                             data=self.run_request(request.data))
         workflow = selectors.access_workflow_by_id(request.user, workflow.id)
         return Response(self.get_serializer(workflow).data, status=status.HTTP_201_CREATED)
 
 
 class AllWorkflowList(CJViewMixin, generics.ListAPIView):
     serializer_class = WorkflowSerializer
+    cj_links = {"pipelines": "pipeline-list"}  # chrisapi's AllWorkflowList / AllPipelineInstanceList.getPipelines
     cj_search = "allworkflow-list-query-search"
 
     def get_queryset(self) -> QuerySet:
@@ -126,3 +133,37 @@ class WorkflowPluginInstanceList(CJViewMixin, generics.ListAPIView):
     def get_queryset(self) -> QuerySet:
         workflow = selectors.access_workflow_by_id(self.request.user, self.kwargs["pk"])
         return selectors.visible_instances(self.request.user).filter(workflow=workflow).order_by("id")
+
+
+# A classic pipeline-instance POST names a piping's parameter "<piping id>_<parameter name>".
+CLASSIC_PARAM = re.compile(r"^(\d+)_(.+)$")
+
+
+def classic_run_request(data: Any) -> Any:
+    """A classic POST {previous_plugin_inst_id, title, description, <piping id>_<name>: value...} as the
+    workflows POST takes it (nodes_info with each piping's plugin_parameter_defaults); the workflow service
+    then does all the work. ``description`` has nowhere to go (CUBE 6 dropped it too)."""
+    if not hasattr(data, "get"):
+        return data
+    nodes: dict[int, list[dict[str, Any]]] = {}
+    for key in data:
+        if m := CLASSIC_PARAM.match(str(key)):
+            nodes.setdefault(int(m.group(1)), []).append({"name": m.group(2), "default": data.get(key)})
+    request = {k: data.get(k) for k in ("previous_plugin_inst_id", "title")}
+    request["nodes_info"] = ([{"piping_id": pid, "plugin_parameter_defaults": d} for pid, d in sorted(nodes.items())]
+                             if nodes else data.get("nodes_info"))
+    return request
+
+
+class PipelineInstanceList(PipelineWorkflowList):
+    """Classic ``pipelines/<pk>/instances/``: GET the pipeline's workflows; POST {previous_plugin_inst_id,
+    title, description, <piping id>_<parameter name>...} runs the pipeline through the workflows service."""
+
+    cj_template = ("previous_plugin_inst_id", "title", "description")
+
+    def run_request(self, data: Any) -> Any:
+        return classic_run_request(data)
+
+
+class PipelineInstanceDetail(WorkflowDetail):
+    """Classic ``pipelines/instances/<pk>/``: the workflow (GET, PUT title, DELETE)."""

@@ -56,6 +56,7 @@ class PipelineList(CJViewMixin, generics.ListAPIView):
 
     serializer_class = PipelineSerializer
     permission_classes = (permissions.IsAuthenticatedOrReadOnly,)
+    cj_links = {"plugins": "plugin-list"}  # chrisapi's PipelineList.getPlugins
     cj_search = "pipeline-list-query-search"
     cj_template = (*WRITABLE, "plugin_tree", "plugin_inst_id")
 

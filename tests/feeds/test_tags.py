@@ -20,6 +20,8 @@ def people(system: Any, make_user: Any) -> dict[str, Any]:
 def test_root_links_tags(api: Any, people: Any) -> None:
     r = get(api, people["alice"], "/api/v1/", accept=CJ)
     assert cj_links(r)["tags"].endswith("/api/v1/tags/")
+    # chrisapi's TagList.getFeeds follows the tag list's 'feeds' link to the API home.
+    assert cj_links(get(api, people["alice"], "/api/v1/tags/", accept=CJ))["feeds"].endswith("/api/v1/")
 
 
 @pytest.mark.django_db

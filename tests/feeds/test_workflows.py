@@ -33,6 +33,9 @@ def test_root_links_workflows_and_pipeline_instances(api: Any, people: Any) -> N
     links = cj_links(get(api, people["alice"], "/api/v1/", accept=CJ))
     assert links["workflows"].endswith("/api/v1/pipelines/workflows/")
     assert links["pipeline_instances"].endswith("/api/v1/pipelines/instances/")
+    # chrisapi's AllWorkflowList / AllPipelineInstanceList.getPipelines follow their 'pipelines' link.
+    for url in (links["workflows"], links["pipeline_instances"]):
+        assert cj_links(get(api, people["alice"], url, accept=CJ))["pipelines"].endswith("/api/v1/pipelines/")
 
 
 @pytest.mark.django_db
@@ -240,3 +243,52 @@ def test_workflow_runs_get_cube_workflow_environment(api: Any, people: Any, sett
     assert env["CHRIS_WORKFLOW_ID"] == str(wf["id"]) and env["CHRIS_PIPELINE_ID"] == str(pipeline.id)
     assert env["CHRIS_WORKFLOW_PLG_INSTANCES"] == ",".join(str(r.id) for r in runs)
     assert "CHRIS_WORKFLOW_ID" not in build_spec(root, runner_for(root.compute_resource)).env
+
+
+@pytest.mark.django_db
+def test_classic_pipeline_instances_run_through_the_workflow_service(api: Any, people: Any) -> None:
+    """chrisapi 1.14's createPipelineInstance: POST pipelines/<id>/instances/ with previous_plugin_inst_id,
+    title, description and '<piping id>_<parameter>' values; the same workflow comes back under the classic
+    names, and its runs link it both ways (workflow, pipeline_inst)."""
+    from feeds.models import PluginInstance, PluginInstanceParameter
+
+    alice, bobby = people["alice"], people["bobby"]
+    pipeline = make_pipeline(alice)
+    root = finished_root(alice)
+    pipings = {p.title: p for p in pipeline.plugin_pipings.all()}
+    pipe = json_of(get(api, alice, f"/api/v1/pipelines/{pipeline.id}/"))
+    url = f"/api/v1/pipelines/{pipeline.id}/instances/"
+    assert pipe["instances"].endswith(url)
+    body = json_of(get(api, alice, url, accept=CJ))["collection"]
+    assert {d["name"] for d in body["template"]["data"]} == {"previous_plugin_inst_id", "title", "description"}
+    r = post_cj(api, alice, url, {"previous_plugin_inst_id": root.id, "title": "classic", "description": "d",
+                                  f"{pipings['left'].id}_prefix": "CL_"})
+    assert r.status_code == 201, r.content
+    pi = cj_items(r)[0]
+    assert (pi["title"], pi["pipeline_id"]) == ("classic", pipeline.id)
+    assert set(pi["links"]) >= {"pipeline", "plugin_instances"}
+    runs = {i.title: i for i in PluginInstance.objects.filter(workflow_id=pi["id"])}
+    assert set(runs) == {"root", "left", "right", "join"}
+    assert PluginInstanceParameter.objects.get(plugin_inst=runs["left"], plugin_param__name="prefix").value == "CL_"
+    # Listed under the pipeline and at the classic root relation; the detail answers at its classic URL.
+    assert [w["id"] for w in results(get(api, alice, url))] == [pi["id"]]
+    detail = f"/api/v1/pipelines/instances/{pi['id']}/"
+    assert json_of(get(api, alice, detail))["id"] == pi["id"]
+    assert get(api, bobby, detail).status_code == 404
+    # A run of the workflow links it: 'workflow' (CUBE 6) and 'pipeline_inst' (classic) in Collection+JSON;
+    # in JSON pipeline_inst is the id, as aiochris reads it.
+    item = cj_items(get(api, alice, f"/api/v1/plugins/instances/{runs['join'].id}/", accept=CJ))[0]
+    assert item["links"]["workflow"].endswith(f"/api/v1/pipelines/workflows/{pi['id']}/")
+    assert item["links"]["pipeline_inst"].endswith(detail)
+    plain = json_of(get(api, alice, f"/api/v1/plugins/instances/{runs['join'].id}/"))
+    assert plain["pipeline_inst"] == pi["id"] and plain["workflow"].endswith(f"/workflows/{pi['id']}/")
+    solo = json_of(get(api, alice, f"/api/v1/plugins/instances/{root.id}/"))
+    assert (solo["workflow"], solo["pipeline_inst"]) == (None, None)
+    # Bad input is the workflow service's 400; someone else cannot run it into alice's feed.
+    r = post(api, alice, url, {"previous_plugin_inst_id": root.id, "999999_prefix": "x"})
+    assert r.status_code == 400 and b"999999" in r.content
+    assert post(api, bobby, url, {"previous_plugin_inst_id": root.id}).status_code == 400
+    # The classic detail renames and deletes as the workflow does.
+    assert json_of(put(api, alice, detail, {"title": "renamed"}))["title"] == "renamed"
+    assert delete(api, alice, detail).status_code == 204
+    assert get(api, alice, detail).status_code == 404

@@ -464,6 +464,8 @@ def test_search(api: Any, plugins: Any, users: Any) -> None:
     # the list advertises the search query and the template (Collection+JSON)
     body = json_of(api.get(URL))["collection"]
     assert body["queries"][0]["href"].endswith("/api/v1/pipelines/search/")
+    # chrisapi's PipelineList.getPlugins follows the list's 'plugins' link.
+    assert {link["rel"]: link["href"] for link in body["links"]}["plugins"].endswith("/api/v1/plugins/")
     assert {d["name"] for d in body["template"]["data"]} >= {"name", "plugin_tree", "plugin_inst_id", "locked"}
 
 
