@@ -1,12 +1,13 @@
 // Every link relation @fnndsc/chrisapi follows, read from the client's own source, must be on the
 // documents this server returns: a missing relation is a client exception ("Missing "x" link relation!")
-// somewhere in the UI. Subsystems this server does not have yet are reported as todo, each with what the
-// client needs from it, so the gap stays visible without failing the suite.
-import { describe, it, before } from 'node:test';
+// somewhere in the UI. Each class is checked on a real document: pipelines, workflows (and classic pipeline
+// instances), tags, taggings, comments, shares and splits included. Only the classic path browser, which
+// this server does not serve, is reported as todo.
+import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  API, Client, PACKAGE, VERSION, relsOf, signUp, userPath, waitInactive,
+  API, Client, PACKAGE, VERSION, PIPELINE_TREE, relsOf, signUp, uniqueName, userPath, waitInactive,
 } from './lib/chris.mjs';
 import { clientRelations } from './lib/relations.mjs';
 
@@ -14,44 +15,17 @@ const CURRENT = VERSION === 'current';
 const CJ = 'application/vnd.collection+json';
 const ADMIN = { username: 'chris', password: process.env.CUBE_ADMIN_PASSWORD || 'chris1234' };
 
-// Relations whose subsystem does not exist on this server yet, and what the client does with them.
-const MISSING_SUBSYSTEMS = {
-  pipelines: 'pipelines ("packages"): /pipelines/ with plugins, plugin_pipings, default_parameters, '
-    + 'workflows/instances links; source files at /pipelines/sourcefiles/',
-  pipelinesourcefiles: 'pipeline source files: /pipelines/sourcefiles/ (multipart fname + type)',
-  workflows: 'workflows: /pipelines/workflows/ (pipeline, plugin_instances links)',
-  pipeline_instances: 'classic pipeline instances: /pipelines/instances/',
-  pipeline_inst: 'classic pipeline instances: plugin instance → pipeline_inst link',
-  workflow: 'workflows: plugin instance → workflow link (only when it ran in a workflow)',
-  tags: 'tags: /tags/ (feeds, taggings links) and a feed\'s tags/taggings',
-  taggings: 'tags: a feed\'s /<id>/taggings/',
-  note: 'notes: a feed\'s note (/note<id>/, title + content)',
-  comments: 'comments: a feed\'s /<id>/comments/',
-  pacs: 'PACS: /pacs/ (folder, query_list, series_list links)',
-  pacsqueries: 'PACS queries: /pacs/queries/ (retrieve_list link)',
-  pacsseries: 'PACS series: /pacs/series/ (folder link)',
-  pacsfiles: 'PACS files: /pacs/files/ (parent_folder, file_resource links)',
-  servicefiles: 'classic service files: /servicefiles/ (file_resource link)',
-  splits: 'plugin instance splits: /plugins/instances/<id>/splits/ (pl-topologicalcopy per filter)',
-  group_permissions: 'feed sharing with groups: /<id>/grouppermissions/ (feed, group links)',
-  user_permissions: 'feed sharing with users: /<id>/userpermissions/ (feed, user links)',
-};
-// Classes that belong wholly to a missing subsystem (or, for FileBrowserPath, to the classic path
-// browser, whose URL the CUBE 6 folder browser now serves).
+// Relations whose subsystem does not exist on this server, and what the client does with them. Every
+// subsystem a relation leads to exists now; an entry here makes its relation a todo instead of a failure.
+const MISSING_SUBSYSTEMS = {};
+// Classes that no document of this server serves: the classic path browser (FileBrowserPath), whose URL
+// the CUBE 6 folder browser now serves.
 const MISSING_CLASSES = {
-  Comment: 'comments', CommentList: 'comments', Note: 'note',
-  Tag: 'tags', TagList: 'tags', Tagging: 'tags', TagTaggingList: 'tags', FeedTaggingList: 'tags',
-  TagFeedList: 'tags', FeedTagList: 'tags',
-  Pipeline: 'pipelines', PipelineList: 'pipelines', PluginPiping: 'pipelines', PipingDefaultParameter: 'pipelines',
-  PipelineSourceFile: 'pipelinesourcefiles', Workflow: 'workflows', WorkflowList: 'workflows',
-  AllWorkflowList: 'workflows', PipelineInstance: 'pipeline_instances', AllPipelineInstanceList: 'pipeline_instances',
-  PluginInstanceSplit: 'splits', PluginInstanceSplitList: 'splits',
-  FeedGroupPermission: 'group_permissions', FeedGroupPermissionList: 'group_permissions',
-  FeedUserPermission: 'user_permissions', FeedUserPermissionList: 'user_permissions',
   FileBrowserPath: 'the classic path browser (filebrowser/ items with a files link and path/subfolders) is '
     + 'replaced by the CUBE 6 folder browser at the same URL; classic UIs list uploads through uploadedfiles',
   FileBrowserPathFile: 'the classic path browser (see FileBrowserPath)',
 };
+
 
 // Checked by pacs.test.mjs, which has a registered PACS with retrieved series to look at.
 const PACS_SUITE = new Set(['PACS', 'PACSQuery', 'PACSQueryList', 'PACSRetrieve', 'PACSRetrieveList', 'PACSSeries',
@@ -80,6 +54,20 @@ async function post(url, auth, data) {
   assert.ok(resp.status < 300, `POST ${url}: ${resp.status} ${JSON.stringify(body)}`);
   return body.collection;
 }
+
+async function postFile(url, auth, fields, name, bytes) {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.set(k, v);
+  form.set('fname', new Blob([bytes]), name);
+  const h = headers(auth);
+  delete h['Content-Type'];
+  const resp = await fetch(url, { method: 'POST', headers: h, body: form });
+  const body = await resp.json();
+  assert.ok(resp.status < 300, `POST ${url}: ${resp.status} ${JSON.stringify(body)}`);
+  return body.collection;
+}
+
+const idOf = (item) => item.data.find((d) => d.name === 'id').value;
 
 const firstItem = async (url, auth) => {
   const coll = await collection(url, auth);
@@ -131,6 +119,63 @@ describe(`${PACKAGE}: every link relation the client follows is there`, () => {
       PluginAdminList: await collection(rootRels.admin, ADMIN),
     });
 
+    // Pipelines, and the pipeline run as a workflow under the ds run (plus, for the classic client, as a
+    // classic pipeline instance): the runs it makes carry the workflow / pipeline_inst links.
+    const pipelineItem = (await post(rootRels.pipelines, ctx.auth, {
+      name: uniqueName('relpipe'), locked: false, plugin_tree: PIPELINE_TREE })).items[0];
+    const pipelineRels = relsOf(pipelineItem);
+    const pipings = await collection(pipelineRels.plugin_pipings, ctx.auth);
+    const workflow = (await post(pipelineRels.workflows, ctx.auth, {
+      previous_plugin_inst_id: run.data.id, title: 'relations' })).items[0];
+    const workflowRuns = await collection(relsOf(workflow).plugin_instances, ctx.auth);
+    const runIds = workflowRuns.items.map(idOf);
+    Object.assign(samples, {
+      PipelineList: await collection(rootRels.pipelines, ctx.auth),
+      Pipeline: pipelineItem,
+      PluginPiping: pipings.items.find((item) => 'previous' in relsOf(item)),
+      PipingDefaultParameter: await firstItem(pipelineRels.default_parameters, ctx.auth),
+      Workflow: workflow,
+      WorkflowList: await collection(pipelineRels.workflows, ctx.auth),
+      AllWorkflowList: await collection(rootRels.workflows, ctx.auth),
+      PluginInstance: workflowRuns.items.find((item) => 'previous' in relsOf(item)),
+    });
+    if (!CURRENT) {
+      const classicRun = (await post(pipelineRels.instances, ctx.auth, {
+        previous_plugin_inst_id: run.data.id, title: 'classic', description: 'a classic pipeline instance' }))
+        .items[0];
+      samples.PipelineInstance = await firstItem(
+        `${rootRels.pipeline_instances}search/?id=${idOf(classicRun)}`, ctx.auth);
+      samples.AllPipelineInstanceList = await collection(rootRels.pipeline_instances, ctx.auth);
+      runIds.push(...(await collection(relsOf(classicRun).plugin_instances, ctx.auth)).items.map(idOf));
+    }
+    // Tags and taggings, both ways round; the note; a comment; a split of the ds run.
+    const feedRels = relsOf(feed);
+    const tag = (await post(rootRels.tags, ctx.auth, { name: 'relations', color: '#00ff00' })).items[0];
+    const tagRels = relsOf(tag);
+    await post(feedRels.taggings, ctx.auth, { tag_id: idOf(tag) });
+    const taggings = await collection(feedRels.taggings, ctx.auth);
+    await post(feedRels.comments, ctx.auth, { title: 'a comment', content: 'on relations' });
+    const comments = await collection(feedRels.comments, ctx.auth);
+    await post(relsOf(instance).splits, ctx.auth, { filter: '\\.txt$' });
+    const splits = await collection(relsOf(instance).splits, ctx.auth);
+    runIds.push(...String(splits.items[0].data.find((d) => d.name === 'created_plugin_inst_ids').value)
+      .split(',').filter(Boolean).map(Number));
+    Object.assign(samples, {
+      Tag: tag,
+      TagList: await collection(rootRels.tags, ctx.auth),
+      Tagging: taggings.items[0],
+      FeedTaggingList: taggings,
+      TagTaggingList: await collection(tagRels.taggings, ctx.auth),
+      TagFeedList: await collection(tagRels.feeds, ctx.auth),
+      FeedTagList: await collection(feedRels.tags, ctx.auth),
+      Note: await firstItem(feedRels.note, ctx.auth),
+      CommentList: comments,
+      Comment: comments.items[0],
+      PluginInstanceSplitList: splits,
+      PluginInstanceSplit: splits.items[0],
+    });
+    ctx.runIds = runIds;
+
     if (CURRENT) {
       const upload = up.collection.items[0];
       samples.UserFile = upload;
@@ -150,6 +195,21 @@ describe(`${PACKAGE}: every link relation the client follows is there`, () => {
       samples.Group = group;
       samples.GroupUserList = await collection(groupRels.users, ADMIN);
       samples.GroupUser = samples.GroupUserList.items[0];
+      // The feed shared with the group and with another user.
+      const other = await signUp('relo');
+      await post(feedRels.group_permissions, ctx.auth, { grp_name: group.data.find((d) => d.name === 'name').value });
+      await post(feedRels.user_permissions, ctx.auth, { username: other.username });
+      samples.FeedGroupPermissionList = await collection(feedRels.group_permissions, ctx.auth);
+      samples.FeedGroupPermission = samples.FeedGroupPermissionList.items[0];
+      samples.FeedUserPermissionList = await collection(feedRels.user_permissions, ctx.auth);
+      samples.FeedUserPermission = samples.FeedUserPermissionList.items[0];
+      // A pipeline source file (the CUBE 6 client uploads them).
+      const yaml = `name: ${uniqueName('relyaml')}\nlocked: false\nplugin_tree:\n`
+        + '  - title: only\n    plugin: pl-simpledsapp v2.1.0\n    previous: null\n';
+      const source = (await postFile(rootRels.pipelinesourcefiles, ctx.auth, { type: 'yaml' }, 'rel.yml', yaml))
+        .items[0];
+      samples.PipelineSourceFile = await firstItem(
+        `${rootRels.pipelinesourcefiles}search/?id=${idOf(source)}`, ctx.auth);
       const me = await firstItem(relsOf(userRoot).user, ctx.auth);
       samples.User = me;
       samples.UserGroupList = await collection(relsOf(me).groups, ctx.auth);
@@ -172,6 +232,12 @@ describe(`${PACKAGE}: every link relation the client follows is there`, () => {
       samples.FeedFileList = await collection(relsOf(feed).files, ctx.auth);
       samples.UploadedFile = up.collection.items[0];
     }
+  });
+
+  after(async () => {
+    // The workflow's and the split's runs end before the server does.
+    const c = new Client(API, ctx.auth);
+    for (const id of ctx.runIds || []) await waitInactive(await c.getPluginInstance(id), 90000);
   });
 
   const classes = [...clientRelations(PACKAGE)].filter(([name, info]) => info.rels.size > 0

@@ -85,3 +85,18 @@ export function sameBytes(a, b) {
   for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/** A two-node pipeline of the built-in ds plugin, in CUBE's plugin_tree form (a JSON string). */
+export const PIPELINE_TREE = JSON.stringify([
+  { title: 'first', plugin_name: 'pl-simpledsapp', plugin_version: '2.1.0', previous: null,
+    plugin_parameter_defaults: [{ name: 'prefix', default: 'w1_' }] },
+  { title: 'second', plugin_name: 'pl-simpledsapp', plugin_version: '2.1.0', previous: 'first',
+    plugin_parameter_defaults: [{ name: 'prefix', default: 'w2_' }] },
+]);
+
+/** Wait until every listed run (plugin instance items, e.g. a workflow's) is inactive. */
+export async function waitAllInactive(client, ids, timeoutMs = 90000) {
+  const done = [];
+  for (const id of ids) done.push(await waitInactive(await client.getPluginInstance(id), timeoutMs));
+  return done;
+}
