@@ -46,6 +46,13 @@ def test_chrisapi_workflow_and_link_relations(node: str, server: Any, version: s
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("version", ["current", "classic"])
+def test_chrisapi_pipelines_workflows_tags_notes_comments_sharing_splits(node: str, server: Any, version: str) -> None:
+    output = run_node(node, server, ["pipelines.test.mjs", "social.test.mjs"], CHRISAPI_VERSION=version)
+    assert f"chrisapi-{version}" in output and "the pipeline pages" in output, output
+
+
+@pytest.mark.django_db(transaction=True)
 def test_browser_on_another_origin_logs_in_and_lists_feeds(node: str, server: Any) -> None:
     chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
     require("Debian's chromium", os.path.exists(chromium), "apt-get install chromium, or bash .ci/setup-ui.sh")
