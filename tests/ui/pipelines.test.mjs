@@ -10,6 +10,23 @@ import {
 } from './lib/chris.mjs';
 
 const CURRENT = VERSION === 'current';
+// Two ds steps and a ts join reading both (its plugininstances default names pipings by title).
+const JOIN_TREE = JSON.stringify([
+  ...JSON.parse(PIPELINE_TREE),
+  { title: 'join', plugin_name: 'pl-topologicalcopy', plugin_version: '1.0.0', previous: 'second',
+    plugin_parameter_defaults: [{ name: 'plugininstances', default: 'second,first' }] },
+]);
+
+/** The 4xx a client call was refused with, and the field errors the UI shows beside its form. */
+async function refusal(promise) {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err.response, `not an HTTP refusal: ${err}`);
+    return { status: err.response.status, data: err.response.data };
+  }
+  throw new Error('the request was accepted');
+}
 
 describe(`chrisapi-${VERSION} ${CLIENT_SEMVER}: the pipeline pages`, () => {
   const state = {};
@@ -29,8 +46,8 @@ describe(`chrisapi-${VERSION} ${CLIENT_SEMVER}: the pipeline pages`, () => {
     const { client } = state;
     const name = uniqueName('UI pipe ');
     const pipeline = await client.createPipeline({
-      name, authors: 'UI tester', category: 'test', description: 'two ds steps', locked: false,
-      plugin_tree: PIPELINE_TREE,
+      name, authors: 'UI tester', category: 'test', description: 'two ds steps and a join', locked: false,
+      plugin_tree: JOIN_TREE,
     });
     assert.equal(pipeline.data.name, name);
     assert.equal(pipeline.data.locked, false);
@@ -49,10 +66,15 @@ describe(`chrisapi-${VERSION} ${CLIENT_SEMVER}: the pipeline pages`, () => {
   it('reads the pipings, their plugins and the default parameters', async () => {
     const { pipeline } = state;
     const plugins = await pipeline.getPlugins();
-    assert.deepEqual(plugins.data.map((p) => p.name), ['pl-simpledsapp']);
+    assert.deepEqual(plugins.data.map((p) => p.name).sort(), ['pl-simpledsapp', 'pl-topologicalcopy']);
     const pipings = (await pipeline.getPluginPipings()).getItems();
     const byTitle = Object.fromEntries(pipings.map((p) => [p.data.title, p]));
-    assert.deepEqual(Object.keys(byTitle).sort(), ['first', 'second']);
+    assert.deepEqual(Object.keys(byTitle).sort(), ['first', 'join', 'second']);
+    // The piping fields the UI draws the pipeline's tree from.
+    assert.equal(byTitle.first.data.previous_id, null);
+    assert.equal(byTitle.join.data.previous_id, byTitle.second.data.id);
+    assert.equal(byTitle.join.data.plugin_name, 'pl-topologicalcopy');
+    assert.equal(await byTitle.first.getPreviousPluginPiping().catch(() => null), null);
     const prev = await byTitle.second.getPreviousPluginPiping();
     assert.equal(prev.data.id, byTitle.first.data.id);
     assert.equal((await byTitle.second.getPlugin()).data.name, 'pl-simpledsapp');
@@ -61,6 +83,9 @@ describe(`chrisapi-${VERSION} ${CLIENT_SEMVER}: the pipeline pages`, () => {
     const prefixes = defaults.data.filter((d) => d.param_name === 'prefix')
       .map((d) => [d.plugin_piping_title, d.value]).sort();
     assert.deepEqual(prefixes, [['first', 'w1_'], ['second', 'w2_']]);
+    // The join's parents are stored as piping ids, which a workflow turns into run ids.
+    const parents = defaults.data.find((d) => d.param_name === 'plugininstances');
+    assert.equal(parents.value, `${byTitle.second.data.id},${byTitle.first.data.id}`);
     // Fields computeWorkflowNodesInfo reads.
     for (const d of defaults.data) {
       assert.ok(Number.isInteger(d.plugin_piping_id) && 'previous_plugin_piping_id' in d, JSON.stringify(d));
@@ -84,13 +109,16 @@ describe(`chrisapi-${VERSION} ${CLIENT_SEMVER}: the pipeline pages`, () => {
     assert.equal(workflow.data.pipeline_id, pipeline.data.id);
     assert.equal((await workflow.getPipeline()).data.id, pipeline.data.id);
     const runs = (await workflow.getPluginInstances({ limit: 10 })).data;
-    assert.equal(runs.length, 2);
+    assert.equal(runs.length, 3);
     const done = await waitAllInactive(client, runs.map((r) => r.id));
-    assert.deepEqual(done.map((r) => r.data.status), ['finishedSuccessfully', 'finishedSuccessfully'],
+    assert.deepEqual(done.map((r) => r.data.status), Array(3).fill('finishedSuccessfully'),
       JSON.stringify(done.map((r) => r.data)));
     const byTitle = Object.fromEntries(done.map((r) => [r.data.title, r]));
     assert.equal(byTitle.first.data.previous_id, fs.data.id);
     assert.equal(byTitle.second.data.previous_id, byTitle.first.data.id);
+    assert.equal(byTitle.join.data.previous_id, byTitle.second.data.id);
+    const joined = (await byTitle.join.getParameters()).data.find((p) => p.param_name === 'plugininstances');
+    assert.equal(joined.value, `${byTitle.second.data.id},${byTitle.first.data.id}`);
     const params = await byTitle.first.getParameters();
     assert.ok(params.data.some((p) => p.param_name === 'prefix' && p.value === 'ui_'));
     // A run links back to its workflow (CUBE 6) or its pipeline instance (classic).
@@ -100,6 +128,8 @@ describe(`chrisapi-${VERSION} ${CLIENT_SEMVER}: the pipeline pages`, () => {
       assert.equal((await byTitle.second.getPipelineInstance()).data.id, workflow.data.id);
     }
     assert.equal(byTitle.second.data.pipeline_id, pipeline.data.id);
+    // A run made by hand has neither link, and the client's lookups say null.
+    assert.equal(CURRENT ? await fs.getWorkflow() : await fs.getPipelineInstance(), null);
     state.workflow = workflow;
   });
 
@@ -114,9 +144,9 @@ describe(`chrisapi-${VERSION} ${CLIENT_SEMVER}: the pipeline pages`, () => {
     assert.deepEqual(all.data.map((w) => w.id), [workflow.data.id]);
     assert.ok((await all.getPipelines()).data.length >= 1);
     const again = await client.getWorkflow(workflow.data.id);
-    assert.equal(again.data.finished_jobs, 2);
+    assert.equal(again.data.finished_jobs, 3);
     const runs = await again.getPluginInstances();
-    assert.equal(runs.data.length, 2);
+    assert.equal(runs.data.length, 3);
   });
 
   it('renames and deletes the workflow; its runs stay', async () => {
@@ -141,7 +171,7 @@ describe(`chrisapi-${VERSION} ${CLIENT_SEMVER}: the pipeline pages`, () => {
       assert.equal(inst.data.title, 'classic run');
       assert.equal((await inst.getPipeline()).data.id, pipeline.data.id);
       const runs = (await inst.getPluginInstances()).data;
-      assert.equal(runs.length, 2);
+      assert.equal(runs.length, 3);
       const done = await waitAllInactive(client, runs.map((r) => r.id));
       assert.ok(done.every((r) => r.data.status === 'finishedSuccessfully'));
       const first = done.find((r) => r.data.title === 'first');
@@ -177,16 +207,47 @@ describe(`chrisapi-${VERSION} ${CLIENT_SEMVER}: the pipeline pages`, () => {
       assert.equal(pipeline.data.name, name);
       const pipings = await pipeline.getPluginPipings();
       assert.deepEqual(pipings.data.map((p) => p.title), ['only']);
+      // The JSON form too.
+      const jname = uniqueName('UI json ');
+      const json = JSON.stringify({ name: jname, locked: false, plugin_tree: JSON.parse(PIPELINE_TREE) });
+      const jfile = await client.uploadPipelineSourceFile({ type: 'json' },
+        { fname: new File([json], 'ui-pipeline.json') });
+      assert.equal(jfile.data.type, 'json');
+      const jpipe = await client.getPipeline(jfile.data.pipeline_id);
+      assert.deepEqual((await jpipe.getPluginPipings()).data.map((p) => p.title).sort(), ['first', 'second']);
     });
   }
 
-  it('deletes a pipeline nobody ran', async () => {
+  it('refuses a taken name, a bad tree and a bad run with the field the UI marks', async () => {
+    const { client, pipeline, fs } = state;
+    let got = await refusal(client.createPipeline({ name: pipeline.data.name, plugin_tree: PIPELINE_TREE }));
+    assert.equal(got.status, 400);
+    assert.ok('name' in got.data, JSON.stringify(got.data));
+    got = await refusal(client.createPipeline({ name: uniqueName('UI bad '), plugin_tree: '[{"title": "x"}]' }));
+    assert.equal(got.status, 400);
+    assert.ok('plugin_tree' in got.data, JSON.stringify(got.data));
+    got = await refusal(client.createWorkflow(pipeline.data.id, { previous_plugin_inst_id: 999999 }));
+    assert.equal(got.status, 400);
+    assert.ok('previous_plugin_inst_id' in got.data, JSON.stringify(got.data));
+    // Someone else may see the published pipeline but not run it into this user's feed.
+    const other = await signUp('pipo');
+    assert.ok(await other.client.getPipeline(pipeline.data.id));
+    got = await refusal(other.client.createWorkflow(pipeline.data.id, { previous_plugin_inst_id: fs.data.id }));
+    assert.equal(got.status, 400);
+  });
+
+  it('keeps a draft to its owner, publishes it, and deletes a pipeline nobody ran', async () => {
     const { client } = state;
     const name = uniqueName('UI gone ');
     const pipeline = await client.createPipeline({ name, plugin_tree: PIPELINE_TREE });
     assert.equal(pipeline.data.locked, true);
+    const other = await signUp('pipd');
+    assert.equal(await other.client.getPipeline(pipeline.data.id), null);
     await pipeline.put({ description: 'a draft' });
     assert.equal(pipeline.data.description, 'a draft');
+    await pipeline.put({ locked: false });
+    assert.equal(pipeline.data.locked, false);
+    assert.equal((await other.client.getPipeline(pipeline.data.id)).data.name, name);
     const { id } = pipeline.data;
     await pipeline.delete();
     assert.equal(await client.getPipeline(id), null);

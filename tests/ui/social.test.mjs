@@ -106,7 +106,20 @@ describe(`chrisapi-${VERSION} ${CLIENT_SEMVER}: tags, note, comments, sharing, s
       assert.equal((await (await feed.getUserPermissions()).getFeed()).data.id, feed.data.id);
       const seen = await friend.client.getFeed(feed.data.id);
       assert.ok(seen, 'the sharee does not see the feed');
+      // The sharee works in the feed as the UI lets them: edits the note, comments, runs a plugin.
       await (await seen.getNote()).put({ title: 'Findings', content: 'Seen by a sharee too.' });
+      const theirs = await seen.addComment('From a colleague', 'Agreed.');
+      assert.equal(theirs.data.owner_username, friend.username);
+      assert.ok((await feed.getComments()).data.some((c) => c.id === theirs.data.id));
+      const ds = (await friend.client.getPlugins({ name_exact: 'pl-simpledsapp' })).getItems()[0];
+      const run = await waitInactive(await friend.client.createPluginInstance(ds.data.id,
+        { previous_id: state.fs.data.id, prefix: 'shared_' }));
+      assert.equal(run.data.status, 'finishedSuccessfully', JSON.stringify(run.data));
+      assert.equal(run.data.feed_id, feed.data.id);
+      // Only the owner manages the shares.
+      const denied = await friend.client.getFeed(feed.data.id)
+        .then((f) => f.addUserPermission(member.username)).then(() => null, (err) => err.response);
+      assert.ok(denied && denied.status >= 400 && denied.status < 500, 'a sharee re-shared the feed');
       await byName.delete();
       assert.equal(await friend.client.getFeed(feed.data.id), null);
       assert.equal(await feed.getUserPermission(friend.username), null);
@@ -125,6 +138,25 @@ describe(`chrisapi-${VERSION} ${CLIENT_SEMVER}: tags, note, comments, sharing, s
       assert.equal(await feed.getGroupPermission(group.data.name), null);
     });
   }
+
+  it('shows a public feed\'s note, comments and tags to anyone', async () => {
+    const { client, feed } = state;
+    const tag = await client.createTag({ name: uniqueName('public'), color: '#0000ff' });
+    if (CURRENT) await feed.addTagging(tag.data.id); else await client.tagFeed(feed.data.id, tag.data.id);
+    const comment = await (await feed.getComments()).post({ title: 'Public', content: 'Open to all' });
+    if (CURRENT) await feed.makePublic(); else await feed.put({ public: true });
+    const anon = new Client(API);
+    const pub = (await anon.getPublicFeeds({ limit: 100 })).getItems().find((f) => f.data.id === feed.data.id);
+    assert.ok(pub, 'the public feed is not listed');
+    const note = await pub.getNote();
+    assert.equal(typeof note.data.content, 'string');
+    const comments = await pub.getComments();
+    assert.ok(comments.data.some((c) => c.id === comment.getItems()[0].data.id));
+    assert.deepEqual((await pub.getTags()).data.map((t) => t.id), [tag.data.id]);
+    // Reading is all: anyone may not edit the note of a feed that is merely public.
+    const refused = await note.put({ title: 'x', content: 'defaced' }).then(() => null, (err) => err.response);
+    assert.ok(refused && [401, 403].includes(refused.status), 'an anonymous note edit was not refused');
+  });
 
   it('splits a run into one pl-topologicalcopy run per filter', async () => {
     const { client, fs } = state;
