@@ -133,6 +133,16 @@ describe(`chrisapi-${VERSION} ${CLIENT_SEMVER}: the pipeline pages`, () => {
     state.workflow = workflow;
   });
 
+  it('saves a run and everything below it as a new pipeline', async () => {
+    const { client, workflow } = state;
+    const runs = (await workflow.getPluginInstances()).data;
+    const first = runs.find((r) => r.title === 'first');
+    const copy = await client.createPipeline({ name: uniqueName('UI saved '), plugin_inst_id: first.id });
+    const pipings = (await copy.getPluginPipings()).data;
+    assert.deepEqual(pipings.map((p) => p.plugin_name).sort(),
+      ['pl-simpledsapp', 'pl-simpledsapp', 'pl-topologicalcopy']);
+  });
+
   it('lists the workflow under the pipeline and among all workflows', async () => {
     const { client, pipeline, workflow } = state;
     if (CURRENT) { // chrisapi 1.14's Pipeline has no getWorkflows (its pipelines list pipeline instances)
