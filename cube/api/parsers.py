@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import JSONParser
 
 
@@ -22,6 +23,20 @@ def unwrap_template(data: Any) -> Any:
             result[entry["name"]] = entry.get("value")
         return result
     return data
+
+
+def json_list(raw: Any, field: str, not_a_list: str) -> list[Any]:
+    """A field whose value is a list, sent JSON-encoded in a string (forms and Collection+JSON templates, as
+    CUBE's clients send plugin_tree and nodes_info) or as the list itself (a plain JSON body). Anything
+    else is a 400 naming the field."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError as exc:
+            raise ValidationError({field: [f"Invalid JSON: {exc}."]}) from None
+    if not isinstance(raw, list):
+        raise ValidationError({field: [not_a_list]})
+    return raw
 
 
 class CollectionJsonParser(JSONParser):

@@ -9,13 +9,13 @@ instance, the others wait for their parents.
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from typing import Any
 
 from django.db import transaction
 from rest_framework.exceptions import ValidationError
 
+from cube.api.parsers import json_list
 from plugins.models import DEFAULT_PIPING_MODELS, Pipeline, PluginPiping, PluginType
 
 from ..models import ACTIVE, PluginInstance, Workflow
@@ -41,13 +41,7 @@ def _parse_nodes_info(raw: Any, pipings: dict[int, PluginPiping]) -> dict[int, d
     other than CUBE's are ignored (python-chrisclient sends ``previous_piping_id``)."""
     if raw in (None, ""):
         return {}
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError as exc:
-            raise _fail(f"Invalid JSON: {exc}.") from None
-    if not isinstance(raw, list):
-        raise _fail("Must be a JSON list of objects, one per piping.")
+    raw = json_list(raw, "nodes_info", "Must be a JSON list of objects, one per piping.")
     nodes: dict[int, dict[str, Any]] = {}
     for node in raw:
         if not isinstance(node, dict):

@@ -9,7 +9,6 @@ the pipeline a DAG rather than a tree; it must not have a cycle.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 
 from rest_framework.exceptions import ValidationError
 
+from cube.api.parsers import json_list
 from plugins.descriptors import parse_cpu, parse_memory
 from plugins.models import ParameterType, Plugin, PluginParameter, PluginType
 
@@ -48,13 +48,7 @@ def fail(message: str) -> ValidationError:
 
 def load_tree(raw: Any) -> list[Any]:
     """The tree as a list: a JSON string (the API form) or an already decoded list (files, JSON bodies)."""
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError as exc:
-            raise fail(f"Invalid JSON: {exc}.") from None
-    if not isinstance(raw, list):
-        raise fail("Must be a JSON list of nodes.")
+    raw = json_list(raw, FIELD, "Must be a JSON list of nodes.")
     if not raw:
         raise fail("Must contain at least one node.")
     return raw
