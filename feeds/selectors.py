@@ -18,6 +18,7 @@ from django.http import Http404
 from rest_framework.exceptions import PermissionDenied
 
 from cube.api.permissions import is_superuser
+from uploads.selectors import user_group_ids
 
 from .models import Comment, Feed, Note, PluginInstance, Status, Tag, Tagging, Workflow
 
@@ -30,20 +31,12 @@ JOB_COUNTS = {
 NONE, READ, WRITE, ADMIN = 0, 1, 2, 3
 
 
-def _group_ids(user: Any) -> list[int]:
-    cached = getattr(user, "_cube_group_ids", None)
-    if cached is None:
-        cached = list(user.groups.values_list("id", flat=True))
-        user._cube_group_ids = cached
-    return cached
-
-
 def _shared_with(user: Any, prefix: str = "") -> Q:
     """Feeds shared with the user or one of their groups, as id subqueries (no join, so no duplicates)."""
     from .models import FeedGroupPermission, FeedUserPermission
 
     users = FeedUserPermission.objects.filter(user=user).values("feed_id")
-    groups = FeedGroupPermission.objects.filter(group_id__in=_group_ids(user)).values("feed_id")
+    groups = FeedGroupPermission.objects.filter(group_id__in=user_group_ids(user)).values("feed_id")
     return Q(**{f"{prefix}id__in": users}) | Q(**{f"{prefix}id__in": groups})
 
 

@@ -46,7 +46,8 @@ def _best(*levels: str | None) -> str | None:
     return max(levels, key=lambda lvl: _RANK[lvl])
 
 
-def _group_ids(user: Any) -> list[int]:
+def user_group_ids(user: Any) -> list[int]:
+    """The user's group ids, read once per request (the user object lives as long as the request)."""
     cached = getattr(user, "_cube_group_ids", None)
     if cached is None:
         cached = list(user.groups.values_list("id", flat=True))
@@ -70,7 +71,7 @@ def _inherited_level(user: Any, path: str) -> str | None:
         grants = FolderUserPermission.objects.filter(folder__path__in=chain, user=user).values_list(
             "permission", flat=True)
         group_grants = FolderGroupPermission.objects.filter(
-            folder__path__in=chain, group_id__in=_group_ids(user)).values_list("permission", flat=True)
+            folder__path__in=chain, group_id__in=user_group_ids(user)).values_list("permission", flat=True)
         level = _best(level, *grants, *group_grants)
     return level
 
@@ -89,7 +90,7 @@ def _own_grants(user: Any, obj: Any, user_model: Any, group_model: Any, fk: str)
     if not user.is_authenticated:
         return None
     levels = list(user_model.objects.filter(**{fk: obj, "user": user}).values_list("permission", flat=True))
-    levels += list(group_model.objects.filter(**{fk: obj, "group_id__in": _group_ids(user)})
+    levels += list(group_model.objects.filter(**{fk: obj, "group_id__in": user_group_ids(user)})
                    .values_list("permission", flat=True))
     return _best(None, *levels)
 
@@ -168,7 +169,7 @@ def _visible(user: Any, qs: QuerySet, prefix: str = "") -> QuerySet:
         return qs
     cond = Q(**{f"{prefix}public": True})
     if user.is_authenticated:
-        groups = _group_ids(user)
+        groups = user_group_ids(user)
         cond |= Q(**{f"{prefix}owner": user})
         cond |= Q(**{f"{prefix}user_permissions__user": user})
         cond |= Q(**{f"{prefix}group_permissions__group_id__in": groups})
