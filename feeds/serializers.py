@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cube.api.fields import CachedFieldsMixin, ReverseLinkField
+from cube.api.negotiation import is_plain_json
 
 from .models import ACTIVE, Feed, PluginInstance, PluginInstanceParameter
 from .selectors import JOB_COUNTS
@@ -81,9 +82,7 @@ class ClassicIdLinkField(ReverseLinkField):
         super().__init__(view_name, kwargs={"pk": id_attr}, **kwargs)
 
     def to_representation(self, obj: Any) -> Any:
-        request = self.context.get("request")
-        renderer = getattr(request, "accepted_renderer", None)
-        if renderer is not None and renderer.media_type == "application/json":
+        if is_plain_json(self.context.get("request")):
             return getattr(obj, self.id_attr, None)
         return super().to_representation(obj)
 

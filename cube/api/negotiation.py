@@ -20,3 +20,10 @@ class ContentNegotiation(DefaultContentNegotiation):
             if format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE):
                 raise
             return renderers[0], renderers[0].media_type
+
+
+def is_plain_json(request: Any) -> bool:
+    """Whether the response goes out as plain JSON: where the strict JSON clients (aiochris, chrs) and the
+    Collection+JSON ones need different shapes of the same field, this picks the JSON one."""
+    renderer = getattr(request, "accepted_renderer", None)
+    return renderer is not None and renderer.media_type == "application/json"

@@ -11,6 +11,8 @@ from typing import Any
 from django.urls import NoReverseMatch
 from rest_framework.reverse import reverse
 
+from cube.api.negotiation import is_plain_json
+
 # rel → (url name, url kwargs). Current (CUBE 6) relations first, then the classic (CUBE 2-5) ones.
 ROOT_LINKS: dict[str, tuple[str, dict[str, Any]]] = {
     "chrisinstance": ("chrisinstance-detail", {"pk": 1}),
@@ -46,14 +48,9 @@ ROOT_LINKS: dict[str, tuple[str, dict[str, Any]]] = {
 JSON_OMITS = frozenset({"userfiles"})
 
 
-def _is_plain_json(request: Any) -> bool:
-    renderer = getattr(request, "accepted_renderer", None)
-    return renderer is not None and renderer.media_type == "application/json"
-
-
 def root_links(request: Any) -> dict[str, str]:
     links: dict[str, str] = {}
-    omit = JSON_OMITS if _is_plain_json(request) else frozenset()
+    omit = JSON_OMITS if is_plain_json(request) else frozenset()
     for rel, (name, kwargs) in ROOT_LINKS.items():
         if rel in omit:
             continue
