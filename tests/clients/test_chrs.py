@@ -1,9 +1,10 @@
 """chrs 0.3 (the Rust command-line client; plain JSON, strict serde structs), as its user types it:
 log in, upload without a feed, find a plugin, run it into a new feed, list feeds, see the run's status,
-list and download its outputs."""
+list and download its outputs, then find a pipeline and run it from that run as a workflow."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -73,3 +75,18 @@ def test_chrs_session(server: Any, clients: Path, tmp_path: Path) -> None:
     assert "Downloaded: 16 B" in chrs(clients, home, "download", ".", str(dest))
     # One file downloads to the destination path itself, as cp would.
     assert dest.read_bytes() == b"hello from chrs\n"
+
+    # A pipeline run from the same context: chrs finds it by search and runs it as a workflow.
+    tree = [{"title": "ds1", "plugin_name": "pl-simpledsapp", "plugin_version": "2.1.0", "previous": None},
+            {"title": "ds2", "plugin_name": "pl-simpledsapp", "plugin_version": "2.1.0", "previous": "ds1"}]
+    created = requests.post(f"{server.url}/api/v1/pipelines/", auth=("chris", "chris1234"), timeout=30,
+                            headers={"Accept": "application/json"},
+                            json={"name": "two-ds", "locked": False, "plugin_tree": json.dumps(tree)})
+    assert created.status_code == 201, created.text
+    pipeline_id = created.json()["id"]
+    assert f"pipeline/{pipeline_id}" in chrs(clients, home, "search", "two-ds")
+    chrs(clients, home, "run", "--title", "via chrs", f"pipeline/{pipeline_id}")
+    runs = PluginInstance.objects.filter(workflow__pipeline_id=pipeline_id)
+    assert sorted(r.title for r in runs) == ["ds1", "ds2"]
+    assert all(wait_finished(r.id) == "finishedSuccessfully" for r in runs)
+    assert runs.get(title="ds1").previous_id == instance.id
