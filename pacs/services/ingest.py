@@ -8,8 +8,10 @@ into storage right after the answer (see "Imports" below), under
 
 (every component sanitised: letters, digits, '.', '_' and '-' only), and registered in the file registry in
 batches: every ``batch_size`` instances or ``batch_seconds`` of an association, and when it ends. A batch
-is a few queries whatever its size (one bulk insert of files, one upsert of each series' index row), so
-the registry follows a transfer closely enough for progress bars without a query per instance.
+is a few queries whatever its size (:mod:`pacs.services.registry`), so the registry follows a transfer
+closely enough for progress bars without a query per instance. A batch whose database goes away (a
+restart, a failover) is registered again on a new connection for about half a minute before it counts
+as an error: by then its objects are stored and its spool files gone.
 
 All database work runs on one registrar thread owned by the sink, never on pynetdicom's association threads
 (which come and go and would each leave a connection behind); C-STORE handling only waits for it when a new
@@ -33,18 +35,16 @@ leaves the instance in the spool, unregistered, for the next start to recover; i
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connections, transaction
+from django.db import InterfaceError, OperationalError, connections
 
 from cube.storage import clean_key, get_storage
 from pacs.dicom import (
@@ -54,11 +54,11 @@ from pacs.dicom import (
     read_identifying_header_part10,
     safe_path_component,
 )
-from uploads.models import ChrisFile
-from uploads.services import files_register, folder_get_or_create, superuser
+from uploads.services import superuser
 
 from ..models import PACS, PACSSeries
 from ..selectors import PACS_ROOT
+from .registry import NodeRef, _Batch, _SeriesBatch, register_batch, series_folder_path
 from .spool import Spool, orphan_folders
 
 log = logging.getLogger(__name__)
@@ -67,155 +67,10 @@ STATUS_SUCCESS = 0x0000
 STATUS_NOT_AUTHORIZED = 0x0124  # Refused: Not authorized (PS3.7 C.4)
 STATUS_DATASET_MISMATCH = 0xA900
 ENDING_WAIT = 300.0  # seconds an association's end waits for its imports and its last batch
-_SQL_IN_BATCH = 500  # stay under SQLite's bound-parameter limit
-# Days per unit of a DICOM age string (nnnD/W/M/Y), as CUBE and pypx count PatientAge.
-_AGE_DAYS = {"D": 1.0, "W": 7.0, "M": 30.44, "Y": 365.24}
-
-
-@dataclass(frozen=True)
-class NodeRef:
-    """A PACS node as the sink needs it (no ORM object crosses threads)."""
-
-    id: int
-    identifier: str
-
-
-# --- naming and indexing -------------------------------------------------------------------------------
-
-
-def _part(value: Any) -> str:
-    return "" if value in (None, "") else safe_path_component(value, default="")
-
-
-def _join(*values: Any) -> str:
-    return "-".join(p for p in (_part(v) for v in values) if p)
-
-
-def short_hash(uid: str) -> str:
-    return hashlib.sha256(uid.encode()).hexdigest()[:8]
-
-
-def series_folder_path(identifier: str, meta: dict[str, Any]) -> str:
-    """Where a series' instances go: readable names (as pypx/oxidicom), unique through the series UID."""
-    patient = _join(meta.get("PatientID") or "UNKNOWN", meta.get("PatientName"), meta.get("PatientBirthDate"),
-                    meta.get("PatientAge"))
-    study_uid = str(meta.get("StudyInstanceUID") or "")
-    study = _join(meta.get("StudyDescription"), meta.get("AccessionNumber"), meta.get("StudyDate")) or \
-        f"study-{short_hash(study_uid)}"
-    number = meta.get("SeriesNumber")
-    series = _join(f"{number:05d}" if isinstance(number, int) else number, meta.get("SeriesDescription"),
-                   short_hash(str(meta.get("SeriesInstanceUID") or "")))
-    return f"{PACS_ROOT}/{identifier}/{patient}/{study}/{series}"
-
-
-def _dicom_date(value: Any) -> date | None:
-    text = str(value or "").strip().replace("-", "")
-    if len(text) != 8 or not text.isdigit():
-        return None
-    try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
-    except ValueError:
-        return None
-
-
-def age_in_days(value: Any) -> int | None:
-    """DICOM AS ('045Y', '3W') → days; a bare number is taken as days; anything else → None."""
-    text = str(value or "").strip().upper()
-    if not text:
-        return None
-    unit = text[-1]
-    number = text[:-1] if unit in _AGE_DAYS else text
-    try:
-        return round(float(number) * _AGE_DAYS.get(unit, 1.0))
-    except ValueError:
-        return None
-
-
-def _text(value: Any, limit: int) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        value = "\\".join(str(v) for v in value)
-    return str(value).strip()[:limit]
-
-
-def series_fields(meta: dict[str, Any]) -> dict[str, Any]:
-    """PACSSeries column values from the JSON header of one instance."""
-    sex = _text(meta.get("PatientSex"), 1).upper()
-    number = meta.get("SeriesNumber")
-    return {
-        "PatientID": _text(meta.get("PatientID"), 100),
-        "PatientName": _text(meta.get("PatientName"), 150),
-        "PatientBirthDate": _dicom_date(meta.get("PatientBirthDate")),
-        "PatientAge": age_in_days(meta.get("PatientAge")),
-        "PatientSex": sex if sex in ("M", "F", "O") else "",
-        "StudyDate": _dicom_date(meta.get("StudyDate")),
-        "AccessionNumber": _text(meta.get("AccessionNumber"), 100),
-        "Modality": _text(meta.get("Modality"), 16),
-        "ProtocolName": _text(meta.get("ProtocolName"), 64),
-        "StudyInstanceUID": _text(meta.get("StudyInstanceUID"), 100),
-        "StudyDescription": _text(meta.get("StudyDescription"), 400),
-        "SeriesInstanceUID": _text(meta.get("SeriesInstanceUID"), 100),
-        "SeriesDescription": _text(meta.get("SeriesDescription"), 400),
-        "SeriesNumber": number if isinstance(number, int) else None,
-    }
-
-
-# --- batches -------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _SeriesBatch:
-    node: NodeRef
-    folder: str
-    meta: dict[str, Any]
-    objects: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # key → (key, size, md5)
-
-
-@dataclass
-class _Batch:
-    started: float = field(default_factory=time.monotonic)
-    count: int = 0
-    series: dict[tuple[int, str], _SeriesBatch] = field(default_factory=dict)
-
-
-def register_batch(batch: _Batch, owner: Any = None) -> int:
-    """Register a batch's stored objects and upsert each series' index row; returns the new file count."""
-    owner = owner if owner is not None else superuser()
-    objects = [obj for entry in batch.series.values() for obj in entry.objects.values()]
-    created = 0
-    for attempt in (1, 2):
-        keys = [key for key, _, _ in objects]
-        existing: set[str] = set()
-        for i in range(0, len(keys), _SQL_IN_BATCH):
-            existing.update(ChrisFile.objects.filter(fname__in=keys[i:i + _SQL_IN_BATCH])
-                            .values_list("fname", flat=True))
-        new = [obj for obj in objects if obj[0] not in existing]
-        try:
-            created = files_register(owner=owner, objects=new)
-            break
-        except IntegrityError:
-            # Another association registered some of these between our check and our insert.
-            if attempt == 2:
-                raise
-    for (node_id, uid), entry in batch.series.items():
-        _series_upsert(node_id, uid, entry, owner)
-    return created
-
-
-def _series_upsert(node_id: int, uid: str, entry: _SeriesBatch, owner: Any) -> None:
-    folder = folder_get_or_create(path=entry.folder, owner=owner)
-    series = PACSSeries.objects.filter(pacs_id=node_id, SeriesInstanceUID=uid).first()
-    if series is None:
-        try:
-            with transaction.atomic():
-                series = PACSSeries.objects.create(pacs_id=node_id, folder=folder, **series_fields(entry.meta))
-        except IntegrityError:
-            series = PACSSeries.objects.get(pacs_id=node_id, SeriesInstanceUID=uid)
-    count = ChrisFile.objects.filter(parent_folder_id=series.folder_id).count()
-    PACSSeries.objects.filter(pk=series.pk).update(ndicom=count)
-
-
+# A batch whose database went away is tried again for about half a minute (0.5 + 1 + ... + 8 s): long enough
+# for a restart or a failover, short enough that an outage shows in the logs and the retrieve's status.
+REGISTER_ATTEMPTS = 6
+REGISTER_FIRST_DELAY = 0.5
 # --- the sink ------------------------------------------------------------------------------------------
 
 
@@ -288,17 +143,34 @@ class RegistrySink:
         return row.first()
 
     def _register(self, batch: _Batch) -> int:
-        try:
-            if self._owner is None:
-                self._owner = superuser()
-            created = register_batch(batch, self._owner)
-        except Exception:
-            self.registration_errors += 1
-            log.exception("registering %d received instance(s) failed; they stay in storage unregistered",
-                          batch.count)
-            raise
+        delay = REGISTER_FIRST_DELAY
+        for attempt in range(1, REGISTER_ATTEMPTS + 1):
+            try:
+                if self._owner is None:
+                    self._owner = superuser()
+                created = register_batch(batch, self._owner)
+                break
+            except (OperationalError, InterfaceError):
+                # The database went away (a restart, a failover, a killed connection). The batch's objects are
+                # stored and its spool files gone, so giving up would leave them unregistered: wait, reconnect
+                # (this thread's connections only) and register again; registration is idempotent.
+                connections.close_all()
+                if attempt == REGISTER_ATTEMPTS:
+                    self._register_failed(batch)
+                    raise
+                log.warning("registering %d received instance(s): the database is unavailable; attempt %d of "
+                            "%d in %.1f s", batch.count, attempt + 1, REGISTER_ATTEMPTS, delay)
+                time.sleep(delay)
+                delay *= 2
+            except Exception:
+                self._register_failed(batch)
+                raise
         self.registered += created
         return created
+
+    def _register_failed(self, batch: _Batch) -> None:
+        self.registration_errors += 1
+        log.exception("registering %d received instance(s) failed; they stay in storage unregistered", batch.count)
 
     def _orphan(self, path: Path, key: str) -> _Spooled | None:
         parts = key.split("/")

@@ -21,9 +21,10 @@ from django.utils import timezone
 from pacs.dicom import DicomError, RetrieveProgress, RetrieveResult, get, move
 
 from ..models import PACSQuery, PACSRetrieve, PACSSeries, RetrieveMethod, Status
-from .ingest import NodeRef, RegistrySink
+from .ingest import RegistrySink
 from .nodes import pacs_node
 from .queries import query_series
+from .registry import NodeRef
 
 log = logging.getLogger(__name__)
 

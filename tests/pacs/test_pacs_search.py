@@ -28,8 +28,8 @@ def index(system: Any) -> dict[str, Any]:
     from pydicom.uid import generate_uid
 
     from cube.storage import get_storage
-    from pacs.services.ingest import NodeRef, _Batch, _SeriesBatch, register_batch, series_folder_path
     from pacs.services.nodes import pacs_create
+    from pacs.services.registry import NodeRef, _Batch, _SeriesBatch, register_batch, series_folder_path
 
     nodes = [pacs_create(identifier=name, aet=name, host="127.0.0.1", port=104) for name in ("NODE_A", "NODE_B")]
     storage = get_storage()
