@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.exceptions import ValidationError
@@ -15,6 +13,7 @@ from rest_framework.response import Response
 
 from cube.api.fields import CachedFieldsMixin, ReverseLinkField
 from cube.api.views import CJViewMixin
+from uploads.selectors import grantee_by_name
 
 from . import selectors
 from .filters import FeedGroupPermissionFilter, FeedUserPermissionFilter
@@ -55,15 +54,10 @@ def _grantee(kind: str, data: Any) -> Any:
     name = data.get(field) if hasattr(data, "get") else None
     if not isinstance(name, str) or not name.strip():
         raise ValidationError({field: ["This field is required."]})
-    if kind == "user":
-        found = get_user_model().objects.filter(username=name).first()
-        if found is None:
-            raise ValidationError({field: [f"Couldn't find any user with username '{name}'."]})
-        return found
-    group = Group.objects.filter(name=name).first()
-    if group is None:
-        raise ValidationError({field: [f"Couldn't find any group with name '{name}'."]})
-    return group
+    try:
+        return grantee_by_name(kind, name)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.detail}) from None
 
 
 def make_share_views(kind: str) -> tuple[Any, Any, Any]:

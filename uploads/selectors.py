@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from cube.api.permissions import is_superuser
 from cube.core import rows
@@ -44,6 +44,23 @@ USER_ROOTS = {"home", "SHARED", "SERVICES"}
 
 def _best(*levels: str | None) -> str | None:
     return max(levels, key=lambda lvl: _RANK[lvl])
+
+
+def grantee_by_name(kind: str, name: str) -> Any:
+    """The user (kind 'user', by username) or group (by name) that a grant or a feed share names; a 400
+    saying so when there is none."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    if kind == "user":
+        found = get_user_model().objects.filter(username=name).first()
+        missing = f"Couldn't find any user with username '{name}'."
+    else:
+        found = Group.objects.filter(name=name).first()
+        missing = f"Couldn't find any group with name '{name}'."
+    if found is None:
+        raise ValidationError([missing])
+    return found
 
 
 def user_group_ids(user: Any) -> list[int]:

@@ -27,7 +27,7 @@ from .models import (
     LinkFileGroupPermission,
     LinkFileUserPermission,
 )
-from .selectors import visible_children
+from .selectors import grantee_by_name, visible_children
 
 
 def _basename(obj: Any) -> str:
@@ -332,18 +332,10 @@ class GrantInput(serializers.Serializer):
     permission = serializers.ChoiceField(choices=("r", "w"), default="r")
 
     def validate_grp_name(self, value: str) -> Group:
-        group = Group.objects.filter(name=value).first()
-        if group is None:
-            raise serializers.ValidationError(f"Couldn't find any group with name '{value}'.")
-        return group
+        return grantee_by_name("group", value)  # type: ignore[no-any-return]
 
     def validate_username(self, value: str) -> Any:
-        from django.contrib.auth import get_user_model
-
-        user = get_user_model().objects.filter(username=value).first()
-        if user is None:
-            raise serializers.ValidationError(f"Couldn't find any user with username '{value}'.")
-        return user
+        return grantee_by_name("user", value)
 
 
 class DownloadTokenSerializer(CachedFieldsMixin, serializers.ModelSerializer):
