@@ -183,24 +183,41 @@ def bench_swift(tmp: Path, db_env: dict[str, str], files: list[Path]) -> None:
         env = {**db_env, "CUBE_VAR_DIR": str(tmp / "var-swift"), "STORAGE_BACKEND": "swift",
                "SWIFT_AUTH_URL": opts["auth_url"], "SWIFT_USERNAME": opts["user"], "SWIFT_KEY": opts["key"],
                "SWIFT_CONTAINER_NAME": "cube-bench"}
-        with GunicornServer(env, tmp / "logs-swift") as srv, ProcessPoolExecutor(CLIENTS) as pool:
+        # The floor: a bare WSGI app under the same gunicorn settings that only forwards the file to Swift
+        # (passthrough_app.py). What it costs, any Python upload API pays.
+        floor_app = "tests.benchmarks.passthrough_app:application"
+        with GunicornServer(env, tmp / "logs-swift") as srv, \
+                GunicornServer(env, tmp / "logs-floor", app=floor_app) as floor, \
+                ProcessPoolExecutor(CLIENTS) as pool:
             auth = token(srv.url)
             from swiftclient.client import Connection
 
             Connection(authurl=opts["auth_url"], user=opts["user"], key=opts["key"]).put_container("direct")
             list(pool.map(_warm, [(auth, f"{srv.url}/api/v1/userfiles/")] * CLIENTS))
-            ratios = []
+            list(pool.map(_warm, [(auth, f"{floor.url}/api/v1/userfiles/")] * CLIENTS))
+            rounds = []
             for i in range(SWIFT_ROUNDS):
                 direct_start = time.perf_counter()
                 list(pool.map(_swift_put, [(opts, "direct", str(p), f"r{i}/{p.name}") for p in files], chunksize=4))
                 direct = time.perf_counter() - direct_start
-                api, nbytes, _ = upload_set(pool, srv.url, auth, files, f"home/bench/uploads/swift{i}")
-                ratios.append((api / direct, api, direct))
-    best = min(ratios)
-    median = statistics.median(r[0] for r in ratios)
-    print(f"Swift all-in-one, {CLIENTS} clients, SAG-anon (each round: straight to Swift, then through the API):")
-    print(f"  API upload {best[1]:.2f} s vs python-swiftclient {best[2]:.2f} s: best ratio {best[0]:.2f}, "
-          f"median {median:.2f} (rounds: {', '.join(f'{r[0]:.2f}' for r in ratios)}; goal <= 1.15)")
+                cpu0 = srv.cpu_seconds()
+                api = upload_set(pool, srv.url, auth, files, f"home/bench/uploads/swift{i}")[0]
+                cpu1, floor_cpu0 = srv.cpu_seconds(), floor.cpu_seconds()
+                bare = upload_set(pool, floor.url, auth, files, f"floor{i}")[0]
+                floor_cpu1 = floor.cpu_seconds()
+                rounds.append((api / direct, bare / direct, api, direct, (cpu1 - cpu0) * 1000 / len(files),
+                               (floor_cpu1 - floor_cpu0) * 1000 / len(files)))
+    best = min(rounds)
+    median = statistics.median(r[0] for r in rounds)
+    print(f"Swift all-in-one, {CLIENTS} clients, SAG-anon (each round: straight to Swift, through the API, "
+          f"through a bare pass-through app):")
+    print(f"  API upload {best[2]:.2f} s vs python-swiftclient {best[3]:.2f} s: best ratio {best[0]:.2f}, "
+          f"median {median:.2f} (rounds: {', '.join(f'{r[0]:.2f}' for r in rounds)}; goal <= 1.15); "
+          f"server CPU {statistics.median(r[4] for r in rounds):.1f} ms per file")
+    print(f"  floor, a bare pass-through app (no Django, no auth, no database): best ratio "
+          f"{min(r[1] for r in rounds):.2f}, median {statistics.median(r[1] for r in rounds):.2f} "
+          f"(rounds: {', '.join(f'{r[1]:.2f}' for r in rounds)}); "
+          f"server CPU {statistics.median(r[5] for r in rounds):.1f} ms per file")
 
 
 class FileMultipart:

@@ -47,8 +47,10 @@ def _status_kib(pid: int, field: str) -> int:
 
 
 class GunicornServer:
-    def __init__(self, env: dict[str, str], log_dir: Path, *, workers: int = 2, threads: int = 4):
+    def __init__(self, env: dict[str, str], log_dir: Path, *, workers: int = 2, threads: int = 4,
+                 app: str = "cube.wsgi:application"):
         self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cube.settings", **env}
+        self.app = app  # benchmarks also serve a bare reference app under the same gunicorn settings
         self.log_dir = log_dir
         self.workers = workers
         self.threads = threads
@@ -65,7 +67,7 @@ class GunicornServer:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / "gunicorn.log", "ab")  # noqa: SIM115 - owned by the child
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "cube.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+            [sys.executable, "-m", "gunicorn", self.app, "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(self.workers), "--threads", str(self.threads), "--worker-class", "gthread",
              "--timeout", "0", "--graceful-timeout", "5"],
             cwd=REPO, env=self.env, stdout=log, stderr=log, start_new_session=True)
