@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.db import models
 
 from plugins.models import ComputeResource, Plugin, PluginParameter
-from uploads.models import AsyncDeletable, ChrisFolder
+from uploads.models import AsyncDeletable, ChrisFolder, Permission
 
 
 class Status(models.TextChoices):
@@ -146,7 +146,20 @@ class Comment(models.Model):
 # --- sharing: a feed shared with a user or a group gives them write access to it and to its folder ---
 
 
-class FeedUserPermission(models.Model):
+class _FeedShare(models.Model):
+    """What the share did to the grantee's grant on the feed's folder, so that revoking the share undoes
+    exactly that: the grant's id (a grant deleted, or deleted and made again, through the file browser
+    while the share existed is no longer the share's to touch) and the permission the grantee held there
+    before the share (null: none, the share made the grant)."""
+
+    folder_grant_pk = models.BigIntegerField(null=True, blank=True)
+    prior_folder_permission = models.CharField(max_length=1, choices=Permission.choices, null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class FeedUserPermission(_FeedShare):
     feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="user_permissions")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feed_permissions")
 
@@ -155,7 +168,7 @@ class FeedUserPermission(models.Model):
         constraints = [models.UniqueConstraint(fields=("feed", "user"), name="one_share_per_feed_user")]
 
 
-class FeedGroupPermission(models.Model):
+class FeedGroupPermission(_FeedShare):
     feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="group_permissions")
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="feed_permissions")
 

@@ -153,7 +153,7 @@ def test_share_bad_input_is_400(api: Any, people: Any) -> None:
 @pytest.mark.django_db
 def test_an_existing_folder_grant_becomes_write(api: Any, people: Any) -> None:
     """The owner shared the feed folder read-only through the file browser; sharing the feed makes it 'w';
-    revoking the feed share removes the grant."""
+    revoking the feed share gives the read-only grant back (tests/feeds/test_sharing_prior_grants.py)."""
     from uploads.models import FolderUserPermission
 
     alice, bobby = people["alice"], people["bobby"]
@@ -163,8 +163,8 @@ def test_an_existing_folder_grant_becomes_write(api: Any, people: Any) -> None:
     assert r.status_code == 201, r.content
     share = json_of(post(api, alice, f"/api/v1/{feed.id}/userpermissions/", {"username": "bobby"}))
     assert FolderUserPermission.objects.get(folder=feed.folder, user=bobby).permission == "w"
-    delete(api, alice, share["url"])
-    assert not FolderUserPermission.objects.filter(folder=feed.folder, user=bobby).exists()
+    assert delete(api, alice, share["url"]).status_code == 204
+    assert FolderUserPermission.objects.get(folder=feed.folder, user=bobby).permission == "r"
 
 
 @pytest.mark.django_db
