@@ -20,6 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--run", action="append", default=[], metavar="COMMAND",
                             help="a plugin command to run with --json (repeatable)")
         parser.add_argument("--builtins", action="store_true", help="register pl-dircopy, pl-simpledsapp, ...")
+        parser.add_argument("--compat-versions", action="store_true",
+                            help="with --builtins, also register the built-ins under the older versions clients "
+                                 "ask for by exact number (pl-dircopy 2.1.2, for `chrs upload`)")
         parser.add_argument("--compute-names", default="host", help="comma-separated compute resource names")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -36,9 +39,10 @@ class Command(BaseCommand):
         except DescriptorError as exc:
             raise CommandError(str(exc)) from exc
         if options["builtins"]:
-            from plugins.builtin import REGISTRY, descriptor
+            from plugins.builtin import descriptors as builtin_descriptors
 
-            descriptors.extend((name, descriptor(name)) for name in REGISTRY)
+            descriptors.extend((f"{d['name']} {d['version']}", d)
+                               for d in builtin_descriptors(compat=options["compat_versions"]))
         if not descriptors:
             raise CommandError("nothing to register: give descriptor files, --run or --builtins")
         names = [n for n in options["compute_names"].split(",") if n.strip()]

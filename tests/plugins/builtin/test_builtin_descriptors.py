@@ -18,6 +18,7 @@ EXPECTED = {
     "dircopy": ("pl-dircopy", "2.1.3", "fs", "pl-dircopy"),
     "simpledsapp": ("pl-simpledsapp", "2.1.0", "ds", "pl-simpledsapp"),
     "topologicalcopy": ("pl-topologicalcopy", "1.0.0", "ts", "pl-simpledsapp"),
+    "unstack": ("pl-unstack-folders", "1.0.0", "ds", "pl-simpledsapp"),
 }
 DESCRIPTOR_FIELDS = {
     "name", "version", "dock_image", "public_repo", "type", "icon", "authors", "title",
@@ -80,6 +81,11 @@ def test_topologicalcopy_parameters(run_plugin: Runner) -> None:
     group = params["groupByInstance"]
     assert (group["type"], group["action"], group["default"], group["flag"]) == (
         "bool", "store_true", False, "--groupByInstance")
+
+
+def test_unstack_takes_no_parameters(run_plugin: Runner) -> None:
+    # Like the real pl-unstack-folders: chrs runs it with nothing but previous_id.
+    assert descriptor_of(run_plugin, "unstack")["parameters"] == []
 
 
 @pytest.mark.parametrize("module", sorted(EXPECTED))
@@ -157,3 +163,24 @@ def test_registry_matches_modules() -> None:
         printed = subprocess.run([sys.executable, "-m", module_name, "--json"], cwd=REPO_ROOT,
                                  capture_output=True, text=True, check=True).stdout
         assert desc == json.loads(printed)
+
+
+def test_compat_versions_differ_only_in_version_and_image() -> None:
+    # chrs 0.3 `upload` looks up pl-dircopy 2.1.2 by exact version: the same implementation is registered
+    # under that number on request, and nothing but the number and image tag may differ.
+    code = (
+        "import json; from plugins.builtin import descriptor, descriptors\n"
+        "print(json.dumps([descriptor('pl-dircopy'), descriptor('pl-dircopy', '2.1.2'),\n"
+        "                  [(d['name'], d['version']) for d in descriptors()],\n"
+        "                  [(d['name'], d['version']) for d in descriptors(compat=True)]]))\n"
+        "try:\n    descriptor('pl-dircopy', '9.9.9')\nexcept KeyError:\n    print('unknown version refused')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
+                         text=True, check=True).stdout.splitlines()
+    current, old, plain, compat = json.loads(out[0])
+    assert out[1] == "unknown version refused"
+    assert (old["version"], old["dock_image"]) == ("2.1.2", "localhost/cube/pl-dircopy:2.1.2")
+    assert {k: v for k, v in old.items() if k not in ("version", "dock_image")} == {
+        k: v for k, v in current.items() if k not in ("version", "dock_image")}
+    assert ["pl-dircopy", "2.1.2"] not in plain and len(plain) == len(EXPECTED)
+    assert compat == [*plain[:1], ["pl-dircopy", "2.1.2"], *plain[1:]]
