@@ -17,12 +17,22 @@ repo="$(cd "$here/.." && pwd)"
 cache="${CUBE_CACHE:-$HOME/.cache/cube}"
 base_image="localhost/debian-py:bookworm"
 plugin_image="localhost/cube/plugins:latest"
-# name:version of each builtin plugin; the job engine asks for these images by the plugin's dock_image.
-plugin_tags=(
-    localhost/cube/pl-dircopy:2.1.3
-    localhost/cube/pl-simpledsapp:2.1.0
-    localhost/cube/pl-topologicalcopy:1.0.0
-)
+# The image tag (the plugin's dock_image, which the job engine asks for) of every builtin plugin, the versions
+# registered only with --compat-versions included, and "selfexec:module file" of each: read from
+# plugins/builtin itself (standard library only) so that a new builtin cannot be left out of the image.
+builtin_list() {
+    (cd "$repo" && "${PYTHON:-python3}" -c '
+import sys
+from plugins.builtin import REGISTRY, descriptors
+if sys.argv[1] == "tags":
+    print("\n".join(d["dock_image"] for d in descriptors(compat=True)))
+else:
+    print(" ".join(p.selfexec + ":" + p.module.rsplit(".", 1)[1] for p in REGISTRY.values()))
+' "$1")
+}
+mapfile -t plugin_tags < <(builtin_list tags)
+plugin_scripts="$(builtin_list scripts)"
+[ "${#plugin_tags[@]}" -gt 0 ] && [ -n "$plugin_scripts" ] || { echo "no builtin plugins found" >&2; exit 1; }
 
 engine="${CUBE_CONTAINER_ENGINE:-}"
 if [ -z "$engine" ]; then
@@ -71,7 +81,8 @@ mkdir "$ctx/builtin"
     | xargs -0 -I{} cp --parents {} "$ctx/builtin/")
 cp "$here/Containerfile" "$ctx/Containerfile"
 
-build_args=(--build-arg "BASE_IMAGE=$base_image" -f "$ctx/Containerfile" -t "$plugin_image")
+build_args=(--build-arg "BASE_IMAGE=$base_image" --build-arg "PLUGIN_SCRIPTS=$plugin_scripts"
+            -f "$ctx/Containerfile" -t "$plugin_image")
 if [ "$engine" = podman ]; then
     # The build needs no network; host networking avoids creating a network namespace for RUN steps.
     "$engine" build --quiet --network=host "${build_args[@]}" "$ctx" >/dev/null
