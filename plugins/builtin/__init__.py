@@ -1,5 +1,5 @@
 """The built-in ChRIS plugins that ship with cube: pl-dircopy, pl-simpledsapp, pl-topologicalcopy,
-pl-unstack-folders.
+pl-tsdircopy, pl-unstack-folders.
 
 Each module is a standalone, standard-library-only script following the ChRIS plugin calling
 convention (``<selfexec> [flags] <inputdir> <outputdir>``, ``--json`` prints the descriptor).
@@ -32,6 +32,8 @@ REGISTRY: dict[str, BuiltinPlugin] = {
     "pl-dircopy": BuiltinPlugin(f"{__name__}.dircopy", "dircopy", also_versions=("2.1.2",)),
     "pl-simpledsapp": BuiltinPlugin(f"{__name__}.simpledsapp", "simpledsapp"),
     "pl-topologicalcopy": BuiltinPlugin(f"{__name__}.topologicalcopy", "topologicalcopy"),
+    # chrs 0.3 `upload` runs pl-tsdircopy 1.2.1 instead of pl-dircopy when it adds to the current feed.
+    "pl-tsdircopy": BuiltinPlugin(f"{__name__}.tsdircopy", "tsdircopy"),
     "pl-unstack-folders": BuiltinPlugin(f"{__name__}.unstack", "unstack"),
 }
 

@@ -21,7 +21,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[3]
 BUILTIN_DIR = REPO_ROOT / "plugins" / "builtin"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-MODULES = ("dircopy", "simpledsapp", "topologicalcopy", "unstack")
+MODULES = ("dircopy", "simpledsapp", "topologicalcopy", "tsdircopy", "unstack")
 
 Runner = Callable[..., subprocess.CompletedProcess[str]]
 

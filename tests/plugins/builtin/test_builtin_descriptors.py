@@ -18,6 +18,7 @@ EXPECTED = {
     "dircopy": ("pl-dircopy", "2.1.3", "fs", "pl-dircopy"),
     "simpledsapp": ("pl-simpledsapp", "2.1.0", "ds", "pl-simpledsapp"),
     "topologicalcopy": ("pl-topologicalcopy", "1.0.0", "ts", "pl-simpledsapp"),
+    "tsdircopy": ("pl-tsdircopy", "1.2.1", "ts", "pl-simpledsapp"),
     "unstack": ("pl-unstack-folders", "1.0.0", "ds", "pl-simpledsapp"),
 }
 DESCRIPTOR_FIELDS = {
@@ -83,6 +84,12 @@ def test_topologicalcopy_parameters(run_plugin: Runner) -> None:
         "bool", "store_true", False, "--groupByInstance")
 
 
+def test_tsdircopy_parameters_are_dircopys(run_plugin: Runner) -> None:
+    # The real pl-tsdircopy declares the same single required --dir unextpath as pl-dircopy; chrs sends it.
+    assert descriptor_of(run_plugin, "tsdircopy")["parameters"] == descriptor_of(run_plugin, "dircopy")[
+        "parameters"]
+
+
 def test_unstack_takes_no_parameters(run_plugin: Runner) -> None:
     # Like the real pl-unstack-folders: chrs runs it with nothing but previous_id.
     assert descriptor_of(run_plugin, "unstack")["parameters"] == []
@@ -135,6 +142,7 @@ def test_save_meta_files(run_plugin: Runner, tmp_path: Path) -> None:
     ("simpledsapp", "MISSING", "OUT"),
     ("simpledsapp", "--dummyInt", "x", "IN", "OUT"),
     ("topologicalcopy",),
+    ("tsdircopy", "IN", "OUT"),  # --dir is required
 ])
 def test_bad_command_lines_exit_2(run_plugin: Runner, tmp_path: Path,
                                   argv: tuple[str, ...]) -> None:
