@@ -1,6 +1,7 @@
 """chrs 0.3 (the Rust command-line client; plain JSON, strict serde structs), as its user types it:
 log in, upload without a feed, find a plugin, run it into a new feed, list feeds, see the run's status,
-list and download its outputs, then find a pipeline and run it from that run as a workflow."""
+list and download its outputs, then find a pipeline and run it from that run as a workflow; and upload
+into a new feed and then into the current one, which makes chrs run copy plugins of its own choosing."""
 
 from __future__ import annotations
 
