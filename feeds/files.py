@@ -101,16 +101,13 @@ class PluginInstanceFileList(CJViewMixin, generics.ListAPIView):
 
 
 class AllFeedFileList(CJViewMixin, generics.ListAPIView):
-    """Every output of your feeds (classic root link ``files``)."""
+    """Every output of your feeds and of the feeds shared with you (classic root link ``files``)."""
 
     serializer_class = FeedFileSerializer
     cj_search = "allfeedfile-list-query-search"
 
     def get_queryset(self) -> Any:
-        user = self.request.user
-        if not user.is_authenticated:
-            return ChrisFile.objects.none()
-        return _files_under(f"home/{user.username}/feeds")
+        return selectors.feed_output_files(self.request.user)
 
 
 class FeedFileFilter(UploadedFileFilter):
@@ -127,8 +124,10 @@ class FeedFileFilter(UploadedFileFilter):
         return queryset.filter(fname__regex=rf"^home/[^/]+/feeds/feed_{int(value)}/")
 
     def _instance(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
-        # The queryset holds only the caller's own outputs, so naming another user's run finds nothing.
-        path = PluginInstance.objects.filter(id=value).values_list("output_folder__path", flat=True).first()
+        # The queryset already holds only the outputs of feeds listed for the caller; looking the run up
+        # among those they may read as well keeps that true should the queryset ever widen.
+        runs = selectors.visible_instances(self.request.user) if self.request else PluginInstance.objects.none()
+        path = runs.filter(id=value).values_list("output_folder__path", flat=True).first()
         return queryset.filter(fname__startswith=f"{path}/") if path else queryset.none()
 
 

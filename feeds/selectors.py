@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models.functions import StrIndex, Substr
 from django.http import Http404
 from rest_framework.exceptions import PermissionDenied
 
 from cube.api.permissions import is_superuser
+from uploads.models import ChrisFile
 from uploads.selectors import user_group_ids
 
 from .models import Comment, Feed, Note, PluginInstance, Status, Tag, Tagging, Workflow
@@ -93,6 +95,43 @@ def user_feeds(user: Any) -> QuerySet:
     else:
         qs = Feed.objects.filter(Q(owner=user) | _shared_with(user))
     return with_job_counts(qs.select_related(*FEED_RELATED)).order_by("-creation_date", "-id")
+
+
+# Up to this many shared feeds the listing names each one's folder (an index range each); above it, it
+# matches every file's feed folder against theirs in one pass. Measured on PostgreSQL with 200,000 files:
+# 100 shared feeds 38 ms named vs 137 ms matched; 1,267 shared feeds 3.3 s named vs 0.2 s matched.
+MAX_NAMED_FOLDERS = 100
+
+
+def _feed_dir() -> Any:
+    """The feed folder a feed file lies in, ``home/<owner>/feeds/feed_<id>``, cut from its fname with
+    functions PostgreSQL and SQLite share (no portable regex capture)."""
+    user_len = StrIndex(Substr(F("fname"), 6), Value("/"))  # 'home/' is 5 characters; '<owner>/'
+    feed_len = StrIndex(Substr(F("fname"), user_len + 12), Value("/"))  # then 'feeds/'; then 'feed_<id>/'
+    return Substr(F("fname"), 1, user_len + feed_len + 10)
+
+
+def feed_output_files(user: Any) -> QuerySet:
+    """The files of the feeds on the user's home page (user_feeds: their own and those shared with them or
+    a group of theirs; the superuser: every non-public feed), for the classic ``files/``. Not other
+    people's public feeds, as in CUBE. A fixed number of queries however many feeds there are."""
+    if not user.is_authenticated:
+        return ChrisFile.objects.none()
+    files = ChrisFile.objects.order_by("id")
+    # All of one's own feeds lie under one folder: one index range however many there are.
+    own = Q(fname__startswith=f"home/{user.username}/feeds/")
+    if is_superuser(user):
+        others = Feed.objects.filter(public=False).exclude(owner=user)
+    else:
+        others = Feed.objects.filter(_shared_with(user)).exclude(owner=user)
+        paths = list(others.exclude(folder=None).values_list("folder__path", flat=True)[:MAX_NAMED_FOLDERS + 1])
+        if len(paths) <= MAX_NAMED_FOLDERS:
+            for path in paths:
+                own |= Q(fname__startswith=f"{path}/")
+            return files.filter(own)
+    # The superuser's listing is most of the table, and many shared feeds make too many ranges: one pass
+    # over the files with a hashed lookup of the feed folders.
+    return files.alias(feed_dir=_feed_dir()).filter(own | Q(feed_dir__in=others.values("folder__path")))
 
 
 def public_feeds() -> QuerySet:
