@@ -10,8 +10,10 @@ into storage right after the answer (see "Imports" below), under
 batches: every ``batch_size`` instances or ``batch_seconds`` of an association, and when it ends. A batch
 is a few queries whatever its size (:mod:`pacs.services.registry`), so the registry follows a transfer
 closely enough for progress bars without a query per instance. A batch whose database goes away (a
-restart, a failover) is registered again on a new connection for about half a minute before it counts
-as an error: by then its objects are stored and its spool files gone.
+restart, a failover) is registered again on a new connection for about half a minute; one that still
+fails is journalled (:mod:`pacs.services.journal`): its spool files, which stay until a batch's
+registration has committed, are registered by the running sink once the database is back, or by the next
+listener's start-up recovery. ``waiting_registration`` counts them.
 
 All database work runs on one registrar thread owned by the sink, never on pynetdicom's association threads
 (which come and go and would each leave a connection behind); C-STORE handling only waits for it when a new
@@ -39,6 +41,7 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,15 +54,15 @@ from pacs.dicom import (
     SERIES_INDEX_KEYS,
     ReceivedInstance,
     dataset_to_dict,
-    read_identifying_header_part10,
     safe_path_component,
 )
 from uploads.services import superuser
 
 from ..models import PACS, PACSSeries
-from ..selectors import PACS_ROOT
+from .journal import Journal
+from .recovery import already_stored, node_of_key, placement
 from .registry import NodeRef, _Batch, _SeriesBatch, register_batch, series_folder_path
-from .spool import Spool, orphan_folders
+from .spool import Spool, discard, identity, orphan_folders
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +72,10 @@ STATUS_DATASET_MISMATCH = 0xA900
 ENDING_WAIT = 300.0  # seconds an association's end waits for its imports and its last batch
 # A batch whose database went away is tried again for about half a minute (0.5 + 1 + ... + 8 s): long enough
 # for a restart or a failover, short enough that an outage shows in the logs and the retrieve's status.
+# After that it is journalled and retried with a capped backoff (pacs.services.journal).
 REGISTER_ATTEMPTS = 6
 REGISTER_FIRST_DELAY = 0.5
+_DB_ERRORS = (OperationalError, InterfaceError)
 # --- the sink ------------------------------------------------------------------------------------------
 
 
@@ -85,6 +90,7 @@ class _Spooled:
     meta: dict[str, Any]
     path: Path
     key: str
+    recovered: bool = False  # adopted from a stopped listener's spool: maybe already in storage
 
 
 class RegistrySink:
@@ -126,6 +132,12 @@ class RegistrySink:
         self.registered = 0
         self.refused = 0
         self.registration_errors = 0
+        self._journal = Journal(self._registrar, self._register_once, self._recover)
+
+    @property
+    def waiting_registration(self) -> int:
+        """Instances stored whose registration failed and waits for the database (journalled)."""
+        return self._journal.waiting
 
     # registrar-thread work
 
@@ -142,70 +154,105 @@ class RegistrySink:
         row = PACSSeries.objects.filter(pacs_id=node_id, SeriesInstanceUID=uid).values_list("folder__path", flat=True)
         return row.first()
 
+    def _db(self, fn: Any, *args: Any) -> Any:
+        """A lookup on the registrar thread; a connection the database dropped is closed, not reused."""
+        try:
+            return fn(*args)
+        except _DB_ERRORS:
+            connections.close_all()
+            raise
+
     def _register(self, batch: _Batch) -> int:
+        # Once an outage is known new batches join the journal after one attempt: the registrar thread is
+        # shared with C-STORE lookups and must not sleep for half a minute per batch.
+        attempts = 1 if self._journal.outage else REGISTER_ATTEMPTS
         delay = REGISTER_FIRST_DELAY
-        for attempt in range(1, REGISTER_ATTEMPTS + 1):
+        for attempt in range(1, attempts + 1):
             try:
-                if self._owner is None:
-                    self._owner = superuser()
-                created = register_batch(batch, self._owner)
-                break
-            except (OperationalError, InterfaceError):
-                # The database went away (a restart, a failover, a killed connection). The batch's objects are
-                # stored and its spool files gone, so giving up would leave them unregistered: wait, reconnect
-                # (this thread's connections only) and register again; registration is idempotent.
+                return self._register_once(batch)
+            except _DB_ERRORS as exc:
+                # The database went away (a restart, a failover, a killed connection): wait, reconnect (this
+                # thread's connections only) and register again; registration is idempotent.
                 connections.close_all()
-                if attempt == REGISTER_ATTEMPTS:
-                    self._register_failed(batch)
-                    raise
+                if attempt == attempts:
+                    error: BaseException = exc
+                    break
                 log.warning("registering %d received instance(s): the database is unavailable; attempt %d of "
-                            "%d in %.1f s", batch.count, attempt + 1, REGISTER_ATTEMPTS, delay)
+                            "%d in %.1f s", batch.count, attempt + 1, attempts, delay)
                 time.sleep(delay)
                 delay *= 2
-            except Exception:
-                self._register_failed(batch)
-                raise
-        self.registered += created
+            except Exception as exc:
+                log.exception("registering %d received instance(s) failed", batch.count)
+                error = exc
+                break
+        with self._lock:
+            self.registration_errors += 1
+        self._journal.add(batch, error)
+        return 0
+
+    def _register_once(self, batch: _Batch) -> int:
+        """Register a batch, then remove its spool files: only a committed registration ends their journal."""
+        if self._owner is None:
+            self._owner = superuser()
+        created = register_batch(batch, self._owner)  # autocommit: every write has committed on return
+        with self._lock:  # no store() can be replacing a spool file whose key is not busy
+            for key, (path, ident) in batch.spooled.items():
+                if key not in self._busy:
+                    discard(path, ident)
+            self.registered += created
         return created
 
-    def _register_failed(self, batch: _Batch) -> None:
-        self.registration_errors += 1
-        log.exception("registering %d received instance(s) failed; they stay in storage unregistered", batch.count)
-
-    def _orphan(self, path: Path, key: str) -> _Spooled | None:
-        parts = key.split("/")
-        row = None
-        if len(parts) > 3 and "/".join(parts[:2]) == PACS_ROOT:
-            row = PACS.objects.filter(identifier=parts[2]).values_list("id", "identifier").first()
+    def _adopt(self, path: Path, key: str, nodes: dict[str, NodeRef | None]) -> _Spooled | None:
+        """A dead process's spool file, moved into this spool (where it is journalled until registered)."""
+        node = node_of_key(key, nodes)
         try:
             with path.open("rb") as fh:
-                header = read_identifying_header_part10(fh)
-        except Exception:
-            header = None
-        if row is None or header is None or not header.get("SeriesInstanceUID"):
+                where = placement(fh, node) if node is not None else None
+        except OSError:
+            where = None
+        if where is None:
             log.warning("spooled file %s is not an instance of a known PACS node; left in place", path)
             return None
-        meta = dataset_to_dict(header, SERIES_INDEX_KEYS)
-        return _Spooled(0, NodeRef(*row), str(header.SeriesInstanceUID).strip(), key.rsplit("/", 1)[0], meta, path,
-                        key)
+        self._claim(key)
+        try:
+            adopted = self._spool.adopt(path, key)
+        except BaseException:
+            self._release_key(key)
+            raise
+        return _Spooled(0, where.node, where.series_uid, key.rsplit("/", 1)[0], where.meta, adopted, key, True)
 
     def _recover(self) -> None:
-        """Import and register what processes that are gone left in the spool (answered, never registered)."""
+        """Register what processes that are gone left in the spool (answered, maybe imported, never registered).
+
+        Runs on the registrar thread. A database away at start leaves the files where they are, and the
+        journal runs this again once the database is back."""
         count = 0
-        for folder in orphan_folders():
-            items = [item for item in (self._orphan(path, key) for path, key in folder) if item is not None]
-            if self._importer is not None:  # remote imports overlap here too; all end before the folder goes
-                list(self._importer.map(lambda item: self._import(item, submit=False), items))
-            else:
-                for item in items:
-                    self._import(item, submit=False)
-            count += len(items)
+        nodes: dict[str, NodeRef | None] = {}
+        try:
+            with closing(orphan_folders()) as folders:  # a failure releases the folder's lock at once
+                for folder in folders:
+                    items: list[_Spooled] = []
+                    try:
+                        for path, key in folder:
+                            item = self._adopt(path, key, nodes)
+                            if item is not None:
+                                items.append(item)
+                    finally:  # even when a lookup failed: what was adopted is imported (and its key released)
+                        if self._importer is not None:  # remote imports overlap here too
+                            list(self._importer.map(lambda item: self._import(item, submit=False), items))
+                        else:
+                            for item in items:
+                                self._import(item, submit=False)
+                        count += len(items)
+        except _DB_ERRORS as exc:
+            connections.close_all()
+            self._journal.recover_later(exc)
         with self._lock:
             batch = self._pending.pop(0, None)
         if batch is not None:
             self._register(batch)
         if count:
-            log.warning("imported and registered %d instance(s) a stopped listener had left in the spool", count)
+            log.warning("registering %d instance(s) a stopped listener had left in the spool", count)
 
     def recover(self) -> Future[Any]:
         """Import what stopped listeners left in the spool, on the registrar thread; returns its future."""
@@ -221,7 +268,12 @@ class RegistrySink:
         cached = self._nodes.get(aet)
         if cached is not None and cached[1] > now:
             return cached[0]
-        node = self._on_registrar(self._lookup_node, aet)
+        try:
+            node = self._on_registrar(self._db, self._lookup_node, aet)
+        except _DB_ERRORS:
+            if cached is None:
+                raise
+            node = cached[0]  # the database is away: the node known a moment ago still is (it is journalled)
         self._nodes[aet] = (node, now + self.cache_seconds)
         return node
 
@@ -233,7 +285,11 @@ class RegistrySink:
             return cached[0], cached[1]
         meta = dataset_to_dict(instance.header(), SERIES_INDEX_KEYS)
         # A series already registered keeps its folder even if names in later instances differ.
-        folder = self._on_registrar(self._existing_folder, node.id, uid) or series_folder_path(node.identifier, meta)
+        try:
+            existing = self._on_registrar(self._db, self._existing_folder, node.id, uid)
+        except _DB_ERRORS:
+            existing = None  # the database is away: keep receiving, named as a new series would be
+        folder = existing or series_folder_path(node.identifier, meta)
         self._folders[(node.id, uid)] = (folder, meta, now + 60.0)
         return folder, meta
 
@@ -255,15 +311,7 @@ class RegistrySink:
             return STATUS_DATASET_MISMATCH
         folder, meta = self._series_for(node, uid, instance)
         key = clean_key(f"{folder}/{safe_path_component(instance.sop_instance_uid)}.dcm")  # as storage will
-        with self._changed:
-            # The same instance sent again (or by another association) before the first copy is imported
-            # would replace its spool file under that import: wait for it (rare: a repeat a moment apart).
-            deadline = time.monotonic() + ENDING_WAIT
-            while key in self._busy and self._changed.wait(max(0.0, deadline - time.monotonic())):
-                pass
-            if key in self._busy:
-                log.warning("%s is still being imported after %g s; receiving it again anyway", key, ENDING_WAIT)
-            self._busy.add(key)
+        self._claim(key)
         try:
             path = self._spool.write(instance, key)
         except BaseException:
@@ -274,6 +322,17 @@ class RegistrySink:
             self.stored += 1
         instance.defer(lambda: self._import_soon(item))
         return STATUS_SUCCESS
+
+    def _claim(self, key: str) -> None:
+        with self._changed:
+            # The same instance sent again (or by another association) before the first copy is imported
+            # would replace its spool file under that import: wait for it (rare: a repeat a moment apart).
+            deadline = time.monotonic() + ENDING_WAIT
+            while key in self._busy and self._changed.wait(max(0.0, deadline - time.monotonic())):
+                pass
+            if key in self._busy:
+                log.warning("%s is still being imported after %g s; receiving it again anyway", key, ENDING_WAIT)
+            self._busy.add(key)
 
     def _release_key(self, key: str) -> None:
         with self._changed:
@@ -333,15 +392,18 @@ class RegistrySink:
     def _import(self, item: _Spooled, submit: bool = True) -> None:
         """Move a spooled instance into storage and its association's batch; hand a full batch to the registrar."""
         try:
-            stored = self._storage.import_file(str(item.path), item.key)
+            ident = identity(item.path)  # the spool file stays, as the journal entry, until registered
+            stored = None
+            if item.recovered and self._storage.remote_imports:
+                stored = already_stored(self._storage, item.path, item.key)  # a HEAD rather than a second PUT
+            if stored is None:
+                stored = self._storage.import_file(str(item.path), item.key)
         except Exception:
             with self._lock:
                 self.registration_errors += 1
             log.exception("importing received instance %s into storage failed; it stays at %s until the "
                           "listener restarts", item.key, item.path)
             return
-        else:
-            item.path.unlink(missing_ok=True)  # the filesystem backend linked it: storage keeps the bytes
         finally:
             self._release_key(item.key)
         due: _Batch | None = None
@@ -354,6 +416,7 @@ class RegistrySink:
             if item.key not in entry.objects:
                 batch.count += 1
             entry.objects[item.key] = (item.key, stored.size, stored.md5)
+            batch.spooled[item.key] = (item.path, ident)
             if submit and (batch.count >= self.batch_size or time.monotonic() - batch.started >= self.batch_seconds):
                 due = self._pending.pop(item.assoc_id)
         if due is not None:
@@ -408,8 +471,10 @@ class RegistrySink:
                 pass
 
     def close(self) -> None:
-        """Flush, then release the import and registrar threads, the database connection and the spool folder."""
+        """Flush, then release the journal, import and registrar threads, the database connection and the spool
+        folder (which keeps whatever is still journalled, for the next start)."""
         self.flush()
+        self._journal.close()
         if self._importer is not None:
             self._importer.shutdown(wait=True)
         self._registrar.submit(connections.close_all).result()

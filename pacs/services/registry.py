@@ -9,6 +9,7 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -130,6 +131,9 @@ class _Batch:
     started: float = field(default_factory=time.monotonic)
     count: int = 0
     series: dict[tuple[int, str], _SeriesBatch] = field(default_factory=dict)
+    # key → its spool file and that file's identity (inode, mtime): the instance's journal entry, removed only
+    # once the batch is registered (see pacs.services.spool.discard).
+    spooled: dict[str, tuple[Path, tuple[int, int]]] = field(default_factory=dict)
 
 
 def register_batch(batch: _Batch, owner: Any = None) -> int:

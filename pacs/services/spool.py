@@ -14,6 +14,12 @@ folder whose lock can be taken holds instances answered but never registered (a 
 listener imports them when it starts (:func:`orphans`). The lock, not the pid in the name, says whether
 the owner is gone: a restarted container's listener often gets the very pid its predecessor had, and the
 kernel drops a dead process's locks, whatever its pid.
+
+A spool file is also the instance's journal entry: it stays after the import (on the filesystem backend it
+is a second link to the stored object's inode, so it costs no space) until the batch that registers it has
+committed, and only then is it removed (:func:`discard`). Whatever a database outage or a stop leaves
+unregistered is therefore still here, with everything needed to register it again: the key in its path,
+the node in the key, the series and its metadata in the file's header.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 from django.conf import settings
@@ -60,14 +66,43 @@ class Spool:
         instance.write_to(path)
         return path
 
+    def adopt(self, path: Path, key: str) -> Path:
+        """Move another (dead) spool's file for ``key`` into this spool (one rename, same filesystem), so that
+        it is journalled here until registered; an instance received again meanwhile is newer and wins."""
+        target = self.root.joinpath(*key.split("/"))
+        if target.exists():
+            path.unlink(missing_ok=True)
+            return target
+        if target.parent not in self._dirs:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(target.parent)
+        os.replace(path, target)
+        return target
+
     def remove(self) -> None:
-        """Drop the folder once everything in it is imported (what is left stays for the next start)."""
+        """Drop the folder once everything in it is registered (what is left stays for the next start)."""
         if not any(p.is_file() and p.name != LOCK_NAME for p in self.root.rglob("*")):
             shutil.rmtree(self.root, ignore_errors=True)
             os.close(self._lock)
         else:
-            log.warning("spool %s keeps instances that were not imported; the listener imports them at its "
+            log.warning("spool %s keeps instances that were not registered; the listener registers them at its "
                         "next start", self.root)
+
+
+def identity(path: Path) -> tuple[int, int]:
+    """What tells this spool file from a later one written at the same place (an instance sent again)."""
+    st = path.stat()
+    return st.st_ino, st.st_mtime_ns
+
+
+def discard(path: Path, ident: tuple[int, int]) -> None:
+    """Remove a spool file whose instance is registered, unless a newer copy has replaced it since (that
+    one waits for its own batch)."""
+    try:
+        if identity(path) == ident:
+            path.unlink()
+    except FileNotFoundError:
+        pass
 
 
 def _try_lock(folder: Path) -> int | None:
@@ -87,7 +122,7 @@ def orphans(root: Path | None = None) -> Iterator[tuple[Path, str]]:
         yield from batch
 
 
-def orphan_folders(root: Path | None = None) -> Iterator[list[tuple[Path, str]]]:
+def orphan_folders(root: Path | None = None) -> Generator[list[tuple[Path, str]], None, None]:
     """:func:`orphans` one folder at a time: the caller may import a folder's files in parallel, and the
     folder stays locked (then is removed) until the caller asks for the next one."""
     base = root or spool_root()

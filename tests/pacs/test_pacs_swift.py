@@ -24,6 +24,7 @@ from pacs.dicom import store
 from tests.pacs.conftest import LoadedOrthanc, register_orthanc, run_query, wait_for
 from tests.pacs.dicom.synth import PatientSpec, SeriesSpec, StudySpec, build_all, sample_patients
 from tests.pacs.test_pacs_ingest import MODALITY, datasets, sender
+from tests.pacs.test_pacs_register_journal import database_refused, postgres, quick  # noqa: F401 - fixtures
 from tests.support.orthanc import Orthanc, find_orthanc
 from tests.support.swift_aio import SwiftAIO, require_service
 
@@ -265,3 +266,49 @@ def test_retrieve_into_swift_succeeds_with_every_instance_stored_and_registered(
     assert set(storage.ls("SERVICES/PACS")) == set(keys)
     key = sorted(keys)[0]
     assert dcmread(io.BytesIO(b"".join(storage.open(key)))).SOPInstanceUID in BIG.sop_uids
+
+
+def test_swift_journal_a_stopped_listener_left_is_registered_by_the_next_without_sending_it_again(
+        postgres: None, quick: None, storage_root: str, dicom_settings: Any) -> None:  # noqa: F811
+    """Stored in Swift, then the database refused the registration and the listener stopped: the next one
+    registers the journalled instances, and a HEAD finding each object already there replaces a second PUT."""
+    from cube.storage import get_storage
+    from pacs.models import PACSSeries
+    from pacs.services.ingest import RegistrySink
+
+    sink = RegistrySink(batch_size=100, batch_seconds=60, import_threads=4)
+    running = start_listener(sink)
+    spec = SeriesSpec("MR", "T2", 4)
+    study = StudySpec("20240101", "BRAIN", "A1", [spec])
+    sent = datasets(PatientSpec("P8", "A^B", "19800101", "M", [study]), study, spec, 4)
+    stopped = False
+    try:
+        assert store(sender(running), sent[:1]) == [0]
+        sink.flush()
+        with database_refused():
+            assert store(sender(running), sent[1:]) == [0] * 3
+            sink.flush()
+            assert sink.waiting_registration == 3
+            running.stop()
+            stopped = True
+    finally:
+        if not stopped:
+            running.stop()
+    journalled = spooled_keys(sink._spool.root)
+    assert len(journalled) == 3 and not journalled & set(registered_keys())
+    storage = get_storage()
+    stamps = {key: storage.stat(key).mtime for key in journalled}  # each is in Swift already
+    os.close(sink._spool._lock)  # the process ends: the kernel drops its lock
+    again = start_listener(RegistrySink(import_threads=4), first=False)
+    try:
+        again.sink.recover().result(timeout=60)
+        again.sink.flush()
+    finally:
+        again.stop()
+    keys = registered_keys()
+    assert sorted(k.rsplit("/", 1)[1] for k in keys) == sorted(f"{ds.SOPInstanceUID}.dcm" for ds in sent)
+    assert {key: storage.stat(key).mtime for key in journalled} == stamps  # not PUT a second time
+    assert_stored(keys)
+    assert PACSSeries.objects.get(SeriesInstanceUID=spec.uid).ndicom == 4
+    assert set(storage.ls("SERVICES/PACS")) == set(keys)
+    assert not sink._spool.root.exists()
