@@ -3,6 +3,7 @@ instances stored into it are registered; garbage on the port does not bring it d
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -86,5 +87,8 @@ def test_listener_process_registers_and_stops_on_sigterm(system: Any, storage_ro
     output = (tmp_path / "listener.log").read_text()
     assert proc.returncode == 0, output
     assert f"DICOM listener LISTENER on 127.0.0.1:{port}" in output and "DICOM listener stopped" in output
+    # What it reported last, for an admin (or pacs_reconcile): nothing left waiting for the database.
+    state = json.loads((tmp_path / "var" / "dicom-spool" / "listener-state.json").read_text())
+    assert state["stored"] == state["registered"] == 6 and state["waiting_registration"] == 0
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()

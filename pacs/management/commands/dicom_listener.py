@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from pydicom import config as pydicom_config
 
-from pacs.services.listener import listener_start
+from pacs.services.listener import listener_start, listener_state_write
 
 
 class Command(BaseCommand):
@@ -51,9 +51,21 @@ class Command(BaseCommand):
         self.stdout.write(f"DICOM listener {listener.scp.ae_title} on {listener.scp.host}:{listener.port}; "
                           "SIGTERM or Ctrl-C stops it")
         self.stdout.flush()
+        reported: dict[str, Any] = {}
         try:
             while not stop.wait(1.0):
-                pass
+                reported = self._report(listener, reported)
         finally:
             listener.stop()
+            self._report(listener, reported)  # what the stop left journalled, for whoever looks next
             self.stdout.write("DICOM listener stopped")
+
+    def _report(self, listener: Any, reported: dict[str, Any]) -> dict[str, Any]:
+        """Publish the listener's counts when they change (an admin sees instances waiting for the database)."""
+        state = listener.state()
+        if state != reported:
+            try:
+                listener_state_write(state)
+            except OSError as exc:
+                logging.getLogger(__name__).warning("cannot write the listener's state: %s", exc)
+        return state
