@@ -1,21 +1,28 @@
 """Registering instances nobody is receiving: spool files a stopped listener left (the ingest sink's start-up
-recovery), placed the same way as a received instance: the node is the key's third component
+recovery) and objects found in storage without a registry record (:func:`pacs_reconcile`).
+
+Both are placed the same way as a received instance: the node is the key's third component
 (``SERVICES/PACS/<node>/...``), the series and its index metadata come from the instance's header.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from cube.storage import ObjectNotFound, Storage, StoredObject
+from cube.storage import ObjectNotFound, Storage, StoredObject, clean_key, get_storage
+from cube.storage.base import HashingReader
 from pacs.dicom import SERIES_INDEX_KEYS, dataset_to_dict, read_identifying_header_part10
+from uploads.models import ChrisFile
+from uploads.paths import parent_of
 
 from ..models import PACS
 from ..selectors import PACS_ROOT
-from .registry import NodeRef
+from .registry import NodeRef, _Batch, _SeriesBatch, register_batch
 
 _CHUNK = 1024 * 1024
 
@@ -67,3 +74,65 @@ def already_stored(storage: Storage, path: Path, key: str) -> StoredObject | Non
     if stat.size != size or stat.etag != md5.hexdigest():
         return None
     return StoredObject(key=key, size=size, md5=stat.etag)
+
+
+def stored_placement(storage: Storage, key: str, node: NodeRef) -> tuple[Placement | None, StoredObject]:
+    """A stored object's placement, size and md5, in one streamed pass through a temporary file (the header
+    reader seeks; nothing holds the whole object in memory)."""
+    with tempfile.TemporaryFile() as fh:
+        reader = HashingReader(storage.open(key))
+        for chunk in reader:
+            fh.write(chunk)
+        fh.seek(0)
+        return placement(fh, node), StoredObject(key=key, size=reader.size, md5=reader.md5)
+
+
+# --- reconciling storage with the registry ---------------------------------------------------------------
+
+
+@dataclass
+class ReconcileReport:
+    """What ``pacs_reconcile`` found: objects registered (or that would be, in a dry run), objects left alone."""
+
+    registered: list[tuple[str, str]] = field(default_factory=list)  # (key, SeriesInstanceUID)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (key, why)
+    checked: int = 0
+
+
+def pacs_reconcile(*, dry_run: bool = False, node: str | None = None, chunk: int = 500) -> ReconcileReport:
+    """Register every object under SERVICES/PACS/ (one node's, with ``node``) that has no file record.
+
+    For any drift the spool journal cannot know about (an object restored from a backup, a registration
+    lost some other way). Each unregistered object is read once, through the storage contract (so Swift as
+    well as the filesystem), for its header and md5; it is registered where it is stored, and its series'
+    index row is created or recounted. A dry run reads and reports, and writes nothing.
+    """
+    storage = get_storage()
+    report = ReconcileReport()
+    nodes: dict[str, NodeRef | None] = {}
+    prefix = f"{PACS_ROOT}/{clean_key(node)}" if node else PACS_ROOT
+    keys = storage.ls(prefix)
+    while page := list(islice(keys, chunk)):
+        report.checked += len(page)
+        known = set(ChrisFile.objects.filter(fname__in=page).values_list("fname", flat=True))
+        batch = _Batch()
+        for key in page:
+            if key in known:
+                continue
+            owner = node_of_key(key, nodes)
+            if owner is None:
+                report.skipped.append((key, f"no PACS node is named {key.split('/')[2]!r}"))
+                continue
+            where, stored = stored_placement(storage, key, owner)
+            if where is None:
+                report.skipped.append((key, "not a DICOM instance with a SeriesInstanceUID"))
+                continue
+            report.registered.append((key, where.series_uid))
+            entry = batch.series.get((owner.id, where.series_uid))
+            if entry is None:
+                entry = batch.series[(owner.id, where.series_uid)] = _SeriesBatch(owner, parent_of(key), where.meta)
+            entry.objects[key] = (key, stored.size, stored.md5)
+            batch.count += 1
+        if batch.count and not dry_run:
+            register_batch(batch)
+    return report

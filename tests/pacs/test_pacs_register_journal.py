@@ -1,6 +1,6 @@
 """A database outage longer than the sink's attempts leaves no instance stored but unregistered: the batches
 stay journalled in the spool and are registered once the database is back, by the running listener or by
-the next one.
+the next one; ``pacs_reconcile`` registers whatever else is in storage without a record.
 
 The outage is real: the test database refuses new connections (ALTER DATABASE ... ALLOW_CONNECTIONS false,
 from a connection to the ``postgres`` database) and the sink's backends are terminated; only the test's
@@ -9,11 +9,13 @@ own connection stays, to look. Attempts and backoff are shrunk through the modul
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +193,80 @@ def test_a_listener_stopped_during_an_outage_leaves_its_journal_to_the_next_one(
     assert_registered_once_and_stored([ds.SOPInstanceUID for ds in sent], spec.uid)
     assert list(spool_root().iterdir()) == []
 
+
+def test_reconcile_registers_stored_objects_the_registry_lacks_and_dry_run_changes_nothing(
+        transactional_db: Any, storage_root: str, dicom_settings: Any) -> None:
+    from django.core.management import call_command
+
+    from cube.storage import get_storage
+    from pacs.models import PACSSeries
+    from pacs.services.listener import listener_state_write
+    from pacs.services.registry import series_folder_path
+    from pacs.services.spool import spool_root
+    from uploads.models import ChrisFile
+
+    _setup()
+    spec = SeriesSpec("CT", "ABDOMEN", 3)
+    study = StudySpec("20240303", "ABDO", "A3", [spec])
+    patient = PatientSpec("P9", "E^F", "19600101", "M", [study])
+    sent = datasets(patient, study, spec, 3)
+    storage = get_storage()
+    # Put into storage behind the registry's back, where the listener would have: the folder named as it is.
+    folder = series_folder_path("SCANNER", {"PatientID": "P9", "PatientName": "E^F", "PatientBirthDate": "19600101",
+                                            "StudyDescription": "ABDO", "AccessionNumber": "A3",
+                                            "StudyDate": "20240303", "SeriesNumber": 1, "SeriesDescription": "ABDOMEN",
+                                            "SeriesInstanceUID": spec.uid})
+    keys = []
+    for ds in sent:
+        buffer = _part10(ds)
+        keys.append(f"{folder}/{ds.SOPInstanceUID}.dcm")
+        storage.save(keys[-1], [buffer])
+    storage.save(f"{PREFIX}junk/readme.txt", [b"not DICOM"])
+    storage.save("SERVICES/PACS/NOSUCHNODE/x/y/1.dcm", [_part10(sent[0])])
+
+    listener_state_write({"waiting_registration": 4})  # as a listener in an outage reports it
+    out = StringIO()
+    call_command("pacs_reconcile", "--dry-run", stdout=out)
+    text = out.getvalue()
+    assert '"waiting_registration": 4' in text
+    assert all(f"would register {key} (series {spec.uid})" in text for key in keys)
+    assert f"skipped {PREFIX}junk/readme.txt: not a DICOM instance" in text
+    assert "skipped SERVICES/PACS/NOSUCHNODE/x/y/1.dcm: no PACS node is named 'NOSUCHNODE'" in text
+    assert "3 object(s) would register, 2 skipped, 5 checked (dry run: nothing changed)" in text
+    assert not ChrisFile.objects.filter(fname__startswith="SERVICES/PACS/").exists()
+    assert not PACSSeries.objects.exists()
+
+    out = StringIO()
+    call_command("pacs_reconcile", stdout=out)
+    assert "3 object(s) registered, 2 skipped, 5 checked" in out.getvalue()
+    rows = {f.fname: f for f in ChrisFile.objects.filter(fname__startswith="SERVICES/PACS/")}
+    assert sorted(rows) == sorted(keys)
+    for key in keys:
+        data = b"".join(storage.open(key))
+        assert rows[key].size == len(data)
+        assert rows[key].md5 == hashlib.md5(data, usedforsecurity=False).hexdigest()
+    series = PACSSeries.objects.select_related("folder").get(SeriesInstanceUID=spec.uid)
+    assert series.folder.path == folder and series.ndicom == 3
+    assert series.PatientID == "P9" and series.Modality == "CT" and series.StudyInstanceUID == study.uid
+
+    out = StringIO()  # a second run finds nothing left to do
+    call_command("pacs_reconcile", "--node", "SCANNER", stdout=out)
+    assert "0 object(s) registered, 1 skipped, 4 checked" in out.getvalue()
+    assert ChrisFile.objects.filter(fname__startswith="SERVICES/PACS/").count() == 3
+    assert spooled(spool_root()) == []  # the command never touches a listener's spool
+
+
+def test_reconcile_refuses_a_node_name_that_is_not_a_clean_path(transactional_db: Any, storage_root: str) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="invalid --node"):
+        call_command("pacs_reconcile", "--node", "../etc", stdout=StringIO())
+
+
+def _part10(ds: Any) -> bytes:
+    from io import BytesIO
+
+    buffer = BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()

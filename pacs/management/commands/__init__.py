@@ -1,1 +1,2 @@
-"""pacs_node (add, change, remove, list and C-ECHO PACS nodes) and dicom_listener (the storage SCP)."""
+"""pacs_node (add, change, remove, list and C-ECHO PACS nodes), dicom_listener (the storage SCP) and
+pacs_reconcile (register stored PACS objects the registry lacks)."""
