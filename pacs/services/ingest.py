@@ -195,10 +195,13 @@ class RegistrySink:
         if self._owner is None:
             self._owner = superuser()
         created = register_batch(batch, self._owner)  # autocommit: every write has committed on return
-        with self._lock:  # no store() can be replacing a spool file whose key is not busy
-            for key, (path, ident) in batch.spooled.items():
-                if key not in self._busy:
-                    discard(path, ident)
+        entries = list(batch.spooled.items())
+        for i in range(0, len(entries), 100):  # a recovered batch can be large: C-STOREs share this lock
+            with self._lock:  # no store() can be replacing a spool file whose key is not busy
+                for key, (path, ident) in entries[i:i + 100]:
+                    if key not in self._busy:
+                        discard(path, ident)
+        with self._lock:
             self.registered += created
         return created
 

@@ -17,6 +17,9 @@ spool files, and is registered again:
 While an outage is known, new batches get one attempt instead of the half-minute of attempts: the sink
 does not sleep on the registrar thread that C-STORE lookups share, and nothing is lost by joining the
 journal at once. ``waiting`` counts the instances journalled; the listener reports it.
+
+The cost: on Swift a spool file is a copy, so during an outage the spool holds every instance received
+since it began (on the filesystem backend it is a second link to the stored object: no extra space).
 """
 
 from __future__ import annotations
