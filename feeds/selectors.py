@@ -153,17 +153,23 @@ INSTANCE_RELATED = ("plugin__meta", "feed", "owner", "compute_resource", "output
                     "workflow__pipeline")
 
 
-def access_instance_by_id(user: Any, instance_id: Any, write: bool = False) -> PluginInstance:
+def access_instance_by_id(user: Any, instance_id: Any, write: bool = False, delete: bool = False) -> PluginInstance:
     """Read: whoever reads its feed. Write (rename, cancel, delete): the run's owner while they may still
-    write to the feed, the feed's owner (who may cancel a sharee's run), or the superuser."""
+    write to the feed, the feed's owner (who may cancel a sharee's run), or the superuser. Deleting takes
+    every run below with it, so a sharee deletes only a subtree that is all their own."""
     inst = PluginInstance.objects.select_related(*INSTANCE_RELATED).filter(pk=instance_id).first()
     if inst is None:
         raise Http404("Not found.")
     level = feed_level(user, inst.feed)
     if level == NONE:
         raise Http404("Not found.")
-    if write and not (level == ADMIN or (level == WRITE and inst.owner_id == user.id)):
+    if (write or delete) and not (level == ADMIN or (level == WRITE and inst.owner_id == user.id)):
         raise PermissionDenied("Only the run's owner or the feed's owner may change this.")
+    if delete and level != ADMIN:
+        from .services.instances import descendant_ids
+
+        if PluginInstance.objects.filter(id__in=descendant_ids(inst)).exclude(owner_id=user.id).exists():
+            raise PermissionDenied("Runs of other users depend on this one: only the feed's owner may delete it.")
     return inst
 
 
@@ -283,8 +289,14 @@ def access_workflow_by_id(user: Any, workflow_id: Any, write: bool = False) -> W
     workflow = visible_workflows(user).filter(pk=workflow_id).first()
     if workflow is None:
         raise Http404("Not found.")
-    if write and not (is_superuser(user) or workflow.owner_id == user.id):
-        raise PermissionDenied("Only the workflow's owner may change it.")
+    if write and not is_superuser(user):
+        if workflow.owner_id != user.id:
+            raise PermissionDenied("Only the workflow's owner may change it.")
+        # Deleting cancels its runs (and whatever runs below them): not for an owner whose share of the
+        # feed they ran in has been revoked since.
+        feeds = Feed.objects.filter(plugin_instances__workflow=workflow).distinct()
+        if any(feed_level(user, feed) < WRITE for feed in feeds):
+            raise PermissionDenied("You may no longer write to the feed this workflow ran in.")
     return workflow
 
 

@@ -146,7 +146,8 @@ class PluginInstanceDetail(CJViewMixin, generics.RetrieveUpdateDestroyAPIView):
 
     def get_object(self) -> Any:
         write = self.request.method not in permissions.SAFE_METHODS
-        return selectors.access_instance_by_id(self.request.user, self.kwargs["pk"], write=write)
+        delete = self.request.method == "DELETE"
+        return selectors.access_instance_by_id(self.request.user, self.kwargs["pk"], write=write, delete=delete)
 
     def update(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         instance = self.get_object()

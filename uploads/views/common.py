@@ -65,6 +65,16 @@ def protected_folder(path: str) -> bool:
     return (len(parts) <= 1) or (parts[0] == "home" and (len(parts) == 2 or (len(parts) == 3 and parts[2] == "feeds")))
 
 
+def inside_feeds(path: str) -> bool:
+    """A feed's folder, or a folder below it (a run's), under home/<user>/feeds/.
+
+    Sharing a feed grants 'w' on its folder so that sharees can run plugins in it; moving or deleting these
+    folders would delete the feed's or a run's data, which the feed API leaves to the feed's owner. So only
+    whoever administers the folder (the owner, the superuser) moves or deletes them in the file browser."""
+    parts = path.split("/")
+    return len(parts) >= 4 and parts[0] == "home" and parts[2] == "feeds"
+
+
 def clean_or_400(raw: Any, name: str) -> str:
     try:
         return normalise(str(raw))

@@ -45,6 +45,7 @@ from .common import (
     clean_or_400,
     creatable_path,
     field,
+    inside_feeds,
     protected_folder,
     require_admin,
     schema_only,
@@ -115,6 +116,8 @@ class FolderDetail(CJViewMixin, generics.GenericAPIView):
         if raw_path is not None and clean_or_400(raw_path, "path") != folder.path:
             if protected_folder(folder.path) and not request.user.is_superuser:
                 raise PermissionDenied(f"Folder '{folder.path}' cannot be moved.")
+            if inside_feeds(folder.path):
+                require_admin(request.user, folder, "a feed's folders")
             new = creatable_path(request.user, raw_path, "path")
             try:
                 services.folder_move(folder=folder, new_path=new)
@@ -130,6 +133,8 @@ class FolderDetail(CJViewMixin, generics.GenericAPIView):
         folder = access_folder_by_id(request.user, pk, WRITE)
         if protected_folder(folder.path) and not request.user.is_superuser:
             raise ValidationError({"non_field_errors": [f"Deleting folder '{folder.path}' is not allowed."]})
+        if inside_feeds(folder.path):
+            require_admin(request.user, folder, "a feed's folders")
         if folder.path == "" or "/" not in folder.path:
             raise ValidationError({"non_field_errors": ["System folders cannot be deleted."]})
         folder = folder_delete_request(folder=folder)
