@@ -19,15 +19,17 @@ base_image="localhost/debian-py:bookworm"
 plugin_image="localhost/cube/plugins:latest"
 # The image tag (the plugin's dock_image, which the job engine asks for) of every builtin plugin, the versions
 # registered only with --compat-versions included, and "selfexec:module file" of each: read from
-# plugins/builtin itself (standard library only) so that a new builtin cannot be left out of the image.
+# plugins/builtin itself (standard library only) so that a new builtin cannot be left out of the image. The
+# executables are those `manage.py install_builtin_plugins` puts on SLURM nodes (plugins/builtin/install.py).
 builtin_list() {
     (cd "$repo" && "${PYTHON:-python3}" -c '
 import sys
-from plugins.builtin import REGISTRY, descriptors
+from plugins.builtin import descriptors
+from plugins.builtin.install import executables
 if sys.argv[1] == "tags":
     print("\n".join(d["dock_image"] for d in descriptors(compat=True)))
 else:
-    print(" ".join(p.selfexec + ":" + p.module.rsplit(".", 1)[1] for p in REGISTRY.values()))
+    print(" ".join(exe + ":" + stem for exe, stem in executables()))
 ' "$1")
 }
 mapfile -t plugin_tags < <(builtin_list tags)
