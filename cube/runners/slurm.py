@@ -13,6 +13,11 @@ The timeout is enforced in the script with coreutils ``timeout`` (to the second,
 process group); ``--time`` is set a minute beyond it as SLURM's own backstop. By default the memory
 limit is also applied as an address-space rlimit (``rlimit_memory``), because a cluster may enforce
 ``--mem`` only by polling, or not at all.
+
+Plugins run on the nodes outside any container, so the site installs their executables there
+(``manage.py install_builtin_plugins DIR`` for the built-ins) and names that directory ``plugin_dir``:
+the job then runs ``execshell <plugin_dir>/<selfexec>`` instead of the ``selfpath`` of the descriptor,
+which describes the plugin's container image, not the nodes.
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ _ACTIVE = {"RUNNING", "COMPLETING", "SIGNALING", "STAGE_OUT", "RESIZING", "SUSPE
 _WAITING = {"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_FED", "REQUEUE_HOLD", "RESV_DEL_HOLD",
             "SPECIAL_EXIT"}
 _OOM_MARKERS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory")
+# A plugin's selfexec as a file name in plugin_dir: no separators and no leading dot, so it cannot
+# name the directory itself, its parent or anything outside it.
+_EXEC_NAME = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9_.+-]*")
 
 _SCRIPT = """\
 #!/bin/bash
@@ -65,7 +73,8 @@ class SlurmRunner(StateDirRunner):
 
     Options: ``state_dir`` (required; shared with the compute nodes), ``partition``, ``account``,
     ``sbatch_args`` (extra sbatch flags), ``slurm_conf`` (SLURM_CONF for the client commands),
-    ``path`` / ``lang`` (inside the job), ``kill_grace_seconds``, ``rlimit_memory`` (default True).
+    ``path`` / ``lang`` (inside the job), ``kill_grace_seconds``, ``rlimit_memory`` (default True),
+    ``plugin_dir`` (where plugin executables are installed on the nodes; see plugin_entrypoint).
     """
 
     def __init__(
@@ -81,6 +90,7 @@ class SlurmRunner(StateDirRunner):
         kill_grace_seconds: int = 5,
         rlimit_memory: bool = True,
         command_timeout: float = 60,
+        plugin_dir: str | None = None,
         **options: object,
     ) -> None:
         super().__init__(state_dir, **options)
@@ -93,6 +103,29 @@ class SlurmRunner(StateDirRunner):
         self.kill_grace_seconds = int(kill_grace_seconds)
         self.rlimit_memory = rlimit_memory
         self.command_timeout = command_timeout
+        self.plugin_dir = plugin_dir or None
+
+    def plugin_entrypoint(self, execshell: str, selfpath: str, selfexec: str) -> list[str]:
+        """The command that starts a plugin on the nodes: ``execshell <plugin_dir>/<selfexec>``.
+
+        Without ``plugin_dir`` it is the descriptor's ``selfpath/selfexec``, for sites that install
+        plugins at the paths their images use. With it, RunnerError (the run fails with this message
+        before anything is submitted) unless the executable is there: plugin_dir is on the file system
+        the submit host shares with the nodes, like state_dir, so a missing plugin is caught here rather
+        than as an obscure failure on a node.
+        """
+        if not self.plugin_dir:
+            return [execshell, os.path.join(selfpath, selfexec)]
+        if not os.path.isabs(self.plugin_dir):
+            raise RunnerError(f"the SLURM plugin_dir must be an absolute path, not {self.plugin_dir!r}")
+        if not _EXEC_NAME.fullmatch(selfexec):
+            raise RunnerError(f"the plugin executable name {selfexec!r} is not a plain file name")
+        path = os.path.join(self.plugin_dir, selfexec)
+        if not os.path.isfile(path):
+            # The directory is the site's business, not the user's: name the executable only.
+            raise RunnerError(f"the plugin executable {selfexec!r} is not installed on this SLURM compute "
+                              "resource (see manage.py install_builtin_plugins)")
+        return [execshell, path]
 
     # -- helpers -------------------------------------------------------------------------------
 

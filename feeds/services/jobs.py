@@ -56,9 +56,14 @@ def job_dirs(instance: PluginInstance) -> tuple[str, str]:
 
 def _entrypoint(instance: PluginInstance, runner: Runner) -> list[str]:
     """``execshell selfpath/selfexec``, as every ChRIS engine starts a plugin; our own plugins under the
-    local runner run straight from the source tree instead of an installed copy."""
+    local runner run straight from the source tree instead of an installed copy, and a SLURM site's
+    nodes run them from the directory it installed them in (RunnerError if one is missing there)."""
     plugin = instance.plugin
     from cube.runners.local import LocalRunner
+    from cube.runners.slurm import SlurmRunner
+
+    if isinstance(runner, SlurmRunner):
+        return runner.plugin_entrypoint(plugin.execshell, plugin.selfpath, plugin.selfexec)
 
     if isinstance(runner, LocalRunner):
         import plugins.builtin as builtin_pkg

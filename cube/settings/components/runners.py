@@ -16,6 +16,16 @@ CUBE_RUNNERS = {
         "BACKEND": "cube.runners.docker.DockerRunner",
         "OPTIONS": {"base_url": env.get("DOCKER_HOST") or None},
     },
+    # The job dirs (CUBE_JOBS_DIR), state_dir and plugin_dir must be on a file system the submit host and
+    # the compute nodes share at the same paths; plugin_dir holds `manage.py install_builtin_plugins`.
+    "slurm": {
+        "BACKEND": "cube.runners.slurm.SlurmRunner",
+        "OPTIONS": {
+            "state_dir": env.get("CUBE_SLURM_STATE_DIR") or CUBE_JOBS_DIR + "/slurm",
+            "partition": env.get("CUBE_SLURM_PARTITION") or None,
+            "plugin_dir": env.get("CUBE_SLURM_PLUGIN_DIR") or None,
+        },
+    },
     "kubernetes": {
         "BACKEND": "cube.runners.kubernetes.KubernetesRunner",
         "OPTIONS": {
