@@ -63,6 +63,8 @@ class PublicFeedListSearch(PublicFeedList):
 
 class FeedDetail(CJViewMixin, generics.RetrieveUpdateDestroyAPIView):
     serializer_class = FeedSerializer
+    # An anonymous write is a 401 (sign in), not a 404 or 403 that reads as "no such feed" or "not yours".
+    permission_classes = (permissions.IsAuthenticatedOrReadOnly,)
     cj_template = ("name", "public")
 
     def get_object(self) -> Feed:
@@ -142,6 +144,7 @@ class AllPluginInstanceListSearch(AllPluginInstanceList):
 
 class PluginInstanceDetail(CJViewMixin, generics.RetrieveUpdateDestroyAPIView):
     serializer_class = PluginInstanceSerializer
+    permission_classes = (permissions.IsAuthenticatedOrReadOnly,)
     cj_template = ("title", "status")
 
     def get_object(self) -> Any:
