@@ -179,6 +179,7 @@ def run_job(instance_id: int) -> None:
                 runner.submit(spec)
         except (RunnerError, OSError) as exc:
             log.warning("instance %s could not start: %s", instance_id, exc)
+            _cleanup(instance)  # the inputs copied for a job that never ran would stay in the jobs dir for good
             if transition(instance_id, Status.SCHEDULED, Status.FAILED, error_code="CODE01",
                           status_message=f"The job could not be started: {exc}", end_date=timezone.now()):
                 _after_end(instance_id)

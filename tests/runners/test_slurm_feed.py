@@ -96,7 +96,7 @@ def test_dircopy_then_simpledsapp_on_slurm(slurm_cluster: Any, server: Any, tmp_
     from django.core.management import call_command
 
     from feeds.models import PluginInstance
-    from feeds.services.jobs import job_id
+    from feeds.services.jobs import job_dirs, job_id
     from plugins.models import Plugin
     from plugins.services import compute_resource_create
     from uploads.services import file_store
@@ -145,6 +145,8 @@ def test_dircopy_then_simpledsapp_on_slurm(slurm_cluster: Any, server: Any, tmp_
     assert missing["error_code"] == "CODE01", missing
     assert "'unstack' is not installed on this SLURM compute resource" in missing["status_message"]
     assert str(plugin_dir) not in missing["status_message"]
+    # ...and the inputs copied for it do not stay behind in the jobs directory.
+    assert not os.path.exists(os.path.dirname(job_dirs(PluginInstance.objects.get(id=missing["id"]))[0]))
 
     # A plugin that fails on the node: its run ends finishedWithError and says why in its log.
     r = c.post(f"/api/v1/plugins/{ds_id}/instances/",
