@@ -15,12 +15,13 @@ from plugins.models import DEFAULT_PIPING_MODELS, Pipeline, PipelineSourceFileMe
 from uploads.models import ChrisFile
 
 
-def _readable(user: Any) -> Q:
+def _readable(user: Any, prefix: str = "") -> Q:
     if is_superuser(user):
         return Q()
+    unlocked = Q(**{f"{prefix}locked": False})
     if user.is_authenticated:
-        return Q(locked=False) | Q(owner=user)
-    return Q(locked=False)
+        return unlocked | Q(**{f"{prefix}owner": user})
+    return unlocked
 
 
 def visible_pipelines(user: Any) -> QuerySet:
@@ -75,14 +76,17 @@ def pipeline_defaults(pipeline: Pipeline) -> list[Any]:
     return rows
 
 
-def source_files() -> QuerySet:
-    """Pipeline source files are public (as in CUBE: they are stored public under PIPELINES/)."""
-    return ChrisFile.objects.filter(pipeline_meta__isnull=False).select_related(
-        "owner", "pipeline_meta__pipeline", "pipeline_meta__uploader").order_by("-id")
+def source_files(user: Any) -> QuerySet:
+    """The source files of the pipelines the user can see. CUBE shows every one to anyone, so a draft
+    (locked) pipeline's file disclosed the draft; here it is as visible as its pipeline (and stored
+    public only once the pipeline is unlocked)."""
+    return ChrisFile.objects.filter(_readable(user, "pipeline_meta__pipeline__"), pipeline_meta__isnull=False
+                                    ).select_related("owner", "pipeline_meta__pipeline",
+                                                     "pipeline_meta__uploader").order_by("-id")
 
 
-def source_file_by_id(file_id: Any) -> ChrisFile:
-    row = source_files().filter(pk=file_id).first()
+def source_file_by_id(user: Any, file_id: Any) -> ChrisFile:
+    row = source_files(user).filter(pk=file_id).first()
     if row is None:
         raise Http404("Not found.")
     return row

@@ -12,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 
 from plugins.descriptors import parse_memory
 from plugins.models import DEFAULT_PIPING_MODELS, ParameterType, Pipeline, PluginPiping, PluginType
+from uploads.models import ChrisFile
 
 from .tree import PATH_TYPES, TS_PARENTS, NodeSpec, coerce_default, parse_millicores
 
@@ -105,6 +106,8 @@ def _unlock(pipeline: Pipeline) -> None:
         raise ValidationError({"locked": [f"{UNLOCK_ERROR} Missing: {', '.join(missing[:10])}."]})
     Pipeline.objects.filter(pk=pipeline.pk).update(locked=False)
     pipeline.locked = False
+    # Its source file (kept private while it was a draft) is now everyone's, as the pipeline is.
+    ChrisFile.objects.filter(pipeline_meta__pipeline=pipeline).update(public=True)
 
 
 @transaction.atomic

@@ -21,7 +21,7 @@ from .sourcefiles import MAX_BYTES, sourcefile_create
 
 
 class PipelineSourceFileList(CJViewMixin, generics.ListAPIView):
-    """GET: every pipeline source file (they are public). POST multipart ``fname`` (the file) + ``type``
+    """GET: the source files of the pipelines you can see. POST multipart ``fname`` (the file) + ``type``
     (yaml|json): creates the pipeline it describes and keeps the file."""
 
     serializer_class = PipelineSourceFileSerializer
@@ -30,7 +30,7 @@ class PipelineSourceFileList(CJViewMixin, generics.ListAPIView):
     cj_template = ("fname", "type")
 
     def get_queryset(self) -> QuerySet:
-        return selectors.source_files()
+        return selectors.source_files(self.request.user)
 
     def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         upload = request.FILES.get("fname") if hasattr(request, "FILES") else None
@@ -46,7 +46,7 @@ class PipelineSourceFileList(CJViewMixin, generics.ListAPIView):
             raise ValidationError({"fname": [f"A pipeline file has at most {MAX_BYTES} bytes."]})
         stored = sourcefile_create(uploader=request.user, filename=upload.name, content=upload.read(),
                                    ftype=ftype)
-        return Response(self.get_serializer(selectors.source_file_by_id(stored.pk)).data,
+        return Response(self.get_serializer(selectors.source_file_by_id(request.user, stored.pk)).data,
                         status=status.HTTP_201_CREATED)
 
 
@@ -60,11 +60,11 @@ class PipelineSourceFileDetail(CJViewMixin, generics.RetrieveAPIView):
     serializer_class = PipelineSourceFileSerializer
 
     def get_object(self) -> ChrisFile:
-        return selectors.source_file_by_id(self.kwargs["pk"])
+        return selectors.source_file_by_id(self.request.user, self.kwargs["pk"])
 
 
 class PipelineSourceFileResource(DownloadView):
-    """The file's bytes, anonymously (as CUBE), whatever name follows the id."""
+    """The file's bytes, anonymously if its pipeline is published, whatever name follows the id."""
 
     def get_object(self) -> ChrisFile:
-        return selectors.source_file_by_id(self.kwargs["pk"])
+        return selectors.source_file_by_id(self.request.user, self.kwargs["pk"])

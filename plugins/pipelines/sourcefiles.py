@@ -1,6 +1,7 @@
 """Pipelines from uploaded files: a YAML or JSON document ``{name, authors, category, description, locked,
 plugin_tree}``. YAML nodes name their plugin as ``plugin: "<name> v<version>"`` and may give defaults as a
-mapping; both forms are read from either type. The file is kept (public) at PIPELINES/<uploader>/<name>."""
+mapping; both forms are read from either type. The file is kept at PIPELINES/<uploader>/<name>, public once
+the pipeline is (a draft's file would disclose the draft)."""
 
 from __future__ import annotations
 
@@ -109,7 +110,8 @@ def sourcefile_create(*, uploader: Any, filename: str, content: bytes, ftype: st
         with transaction.atomic():
             pipeline: Pipeline = services.pipeline_create(owner=uploader, nodes=nodes,
                                                           locked=_locked(doc.get("locked")), **fields)
-            stored = file_store(owner=uploader, path=path, chunks=[content], public=True)
+            # A draft's file is its owner's until the pipeline is unlocked (services._unlock publishes it).
+            stored = file_store(owner=uploader, path=path, chunks=[content], public=not pipeline.locked)
             PipelineSourceFileMeta.objects.create(type=ftype, pipeline=pipeline, source_file=stored,
                                                   uploader=uploader)
     except FileExistsError:

@@ -1,5 +1,5 @@
-"""Pipeline source files: a YAML or JSON file creates its pipeline and is kept public under
-PIPELINES/<uploader>/; the download equals the upload; bad files are 400s that leave nothing behind."""
+"""Pipeline source files: a YAML or JSON file creates its pipeline and is kept under PIPELINES/<uploader>/
+(public once the pipeline is); the download equals the upload; bad files are 400s that leave nothing behind."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def test_json_round_trip_and_type_from_extension(api: Any, plugins: Any, users: 
     assert body["type"] == "json" and body["pipeline_name"] == "Lung pipeline"
     r = api.get(body["file_resource"])
     assert b"".join(r.streaming_content) == JSON_DOC
-    # locked by default: the pipeline is a draft, the file is public as CUBE's
+    # locked by default: the pipeline is a draft, and so is its file (CUBE shows it to anyone)
     r = api.get(f"/api/v1/pipelines/{body['pipeline_id']}/", HTTP_ACCEPT=JSON)
     assert r.status_code == 200 and json_of(r)["locked"] is True
     api.force_authenticate(None)
@@ -198,7 +198,10 @@ def test_permissions_and_deletion(api: Any, plugins: Any, users: Any, storage_ro
 def test_search(api: Any, plugins: Any, users: Any) -> None:  # noqa: F811
     a = json_of(upload(api, users["alice"], "brain.yml", YAML_DOC, "yaml"))
     b = json_of(upload(api, users["bob"], "lung.json", JSON_DOC, "json"))
+    # bob's pipeline is a draft (locked by default): its file is his and the superuser's only.
     api.force_authenticate(None)
+    assert {f["id"] for f in json_of(api.get(f"{URL}search/?min_id=0", HTTP_ACCEPT=JSON))["results"]} == {a["id"]}
+    api.force_authenticate(users["chris"])
 
     def ids(query: str) -> set[int]:
         r = api.get(f"{URL}search/?{query}", HTTP_ACCEPT=JSON)
