@@ -81,6 +81,8 @@ class PipelineListSearch(PipelineList):
 
 class PipelineDetail(CJViewMixin, generics.RetrieveAPIView):
     serializer_class = PipelineSerializer
+    # Anonymous writes are 401s (sign in), as every other write endpoint answers them.
+    permission_classes = (permissions.IsAuthenticatedOrReadOnly,)
     cj_template = WRITABLE
 
     def get_object(self) -> Pipeline:
@@ -155,6 +157,7 @@ class PluginPipingDetail(CJViewMixin, generics.RetrieveAPIView):
     """GET; PUT resources (cpu_limit, memory_limit, number_of_workers, gpu_limit) of a draft pipeline's piping."""
 
     serializer_class = PluginPipingSerializer
+    permission_classes = (permissions.IsAuthenticatedOrReadOnly,)
     cj_template = tuple(services.RESOURCES)
 
     def get_object(self) -> PluginPiping:
@@ -171,6 +174,7 @@ class DefaultParameterDetail(CJViewMixin, generics.RetrieveAPIView):
     """/pipelines/<type>-parameter/<pk>/: GET; PUT ``value`` while the pipeline is a draft."""
 
     serializer_class = DefaultParameterSerializer
+    permission_classes = (permissions.IsAuthenticatedOrReadOnly,)
     cj_template = ("value",)
     param_type = ""
 
