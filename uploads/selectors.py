@@ -3,7 +3,8 @@
 Who may do what (CUBE's semantics, computed instead of materialised):
 - the superuser (``chris``) may do everything;
 - the owner of an object, or of any folder above it below the system roots (``home/alice`` owns
-  everything under it), may read and write it;
+  everything under it), may read and write it; inside another user's home, owning a row (made there
+  through a 'w' grant) gives nothing beyond the grant;
 - a user or group grant on the object or on any folder above it gives 'r' or 'w';
 - a public flag on the object or on any folder above it gives read to anyone, anonymous included;
 - system roots: '' , PUBLIC and PIPELINES can be listed by anyone; home, SHARED and SERVICES by any
@@ -72,15 +73,26 @@ def user_group_ids(user: Any) -> list[int]:
     return cached
 
 
+def _owns(user: Any, owner_id: int | None, path: str) -> bool:
+    """Whether owning the row at ``path`` gives the user its owner's rights. Not inside another user's
+    home: what a grantee creates there stays theirs by name only, or they could publish and re-share it
+    (a 'w' grant allows neither) and would keep it, and whatever is put in it later, after the grant is
+    revoked. There the home's owner and the grants decide."""
+    if not (user.is_authenticated and owner_id == user.id):
+        return False
+    parts = path.split("/", 2)
+    return not (parts[0] == "home" and len(parts) > 1 and parts[1] != user.username)
+
+
 def _inherited_level(user: Any, path: str) -> str | None:
     """The access that folders at or above ``path`` (below the system roots) give the user."""
     chain = inheriting(path)
     if not chain:
         return None
     level: str | None = None
-    folder_rows = ChrisFolder.objects.filter(path__in=chain).values_list("owner_id", "public")
-    for owner_id, public in folder_rows:
-        if user.is_authenticated and owner_id == user.id:
+    folder_rows = ChrisFolder.objects.filter(path__in=chain).values_list("path", "owner_id", "public")
+    for folder_path, owner_id, public in folder_rows:
+        if _owns(user, owner_id, folder_path):
             return WRITE
         if public:
             level = READ
@@ -115,7 +127,7 @@ def _own_grants(user: Any, obj: Any, user_model: Any, group_model: Any, fk: str)
 def file_level(user: Any, file: ChrisFile | ChrisLinkFile) -> str | None:
     if is_superuser(user):
         return WRITE
-    if user.is_authenticated and file.owner_id == user.id:
+    if _owns(user, file.owner_id, file.fname):
         return WRITE
     if isinstance(file, ChrisLinkFile):
         own = _own_grants(user, file, LinkFileUserPermission, LinkFileGroupPermission, "link_file")
@@ -247,7 +259,7 @@ def creation_target(user: Any, path: str) -> Target:
     target = Target(p, found.get(parent_of(p)), p in found)
     if is_superuser(user):
         return target
-    if user.is_authenticated and any(found[a].owner_id == user.id for a in inheriting(nearest) if a in found):
+    if any(_owns(user, found[a].owner_id, a) for a in inheriting(nearest) if a in found):
         return target
     if nearest in ANON_ROOTS or nearest in USER_ROOTS or _inherited_level(user, nearest) != WRITE:
         raise PathError(f"'{p}': you do not have write permission on '{nearest or '/'}'")
@@ -261,10 +273,11 @@ def can_administer(user: Any, obj: ChrisFolder | ChrisFile | ChrisLinkFile) -> b
         return True
     if not user.is_authenticated:
         return False
-    if obj.owner_id == user.id:
+    if _owns(user, obj.owner_id, obj.path if isinstance(obj, ChrisFolder) else obj.fname):
         return True
     path = obj.path if isinstance(obj, ChrisFolder) else parent_of(obj.fname)
-    return ChrisFolder.objects.filter(path__in=inheriting(path), owner_id=user.id).exists()
+    owned = ChrisFolder.objects.filter(path__in=inheriting(path), owner_id=user.id).values_list("path", flat=True)
+    return any(_owns(user, user.id, p) for p in owned)
 
 
 def readable_folder(user: Any, *, folder_id: Any = None, path: str | None = None) -> ChrisFolder | None:

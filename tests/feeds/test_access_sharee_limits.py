@@ -108,3 +108,27 @@ def test_revoked_sharee_cannot_change_or_delete_their_workflow(
     assert put(api, people["chris"], wf["url"], {"title": "by chris"}).status_code == 200
     with django_capture_on_commit_callbacks(execute=False):
         assert delete(api, people["chris"], wf["url"]).status_code == 204
+
+
+@pytest.mark.django_db
+def test_sharee_cannot_publish_or_keep_feed_data_through_a_folder_they_made(api: Any, people: Any) -> None:
+    """A sharee made a folder in the feed, moved the owner's outputs into it and published it (a sharee may
+    not publish the feed), and kept it after the share was revoked: they owned that folder."""
+    from uploads.services import file_store
+
+    root = finished_root(people["alice"])
+    feed = root.feed
+    _share(api, people, feed)
+    out = file_store(owner=people["alice"], path=f"{root.output_folder.path}/scan.txt", chunks=[b"s"])
+    r = post(api, people["bobby"], "/api/v1/filebrowser/", {"path": f"{feed.folder.path}/bobby"})
+    assert r.status_code == 201, r.content
+    mine = r.json()["id"]
+    r = put(api, people["bobby"], f"/api/v1/filebrowser/files/{out.id}/", {"new_file_path": f"{feed.folder.path}/bobby/scan.txt"})
+    assert r.status_code == 200, r.content
+    assert put(api, people["bobby"], f"/api/v1/filebrowser/{mine}/", {"public": True}).status_code == 403
+    api.force_authenticate(None)
+    assert api.get(f"/api/v1/filebrowser/files/{out.id}/").status_code == 404
+    share = get(api, people["alice"], f"/api/v1/{feed.id}/userpermissions/").json()["results"][0]
+    assert delete(api, people["alice"], share["url"]).status_code == 204
+    assert get(api, people["bobby"], f"/api/v1/filebrowser/{mine}/").status_code == 404
+    assert get(api, people["bobby"], f"/api/v1/filebrowser/files/{out.id}/").status_code == 404
