@@ -12,16 +12,22 @@ from cube.api.filters import date_range
 
 from .models import ChrisFile, ChrisFolder, FileDownloadToken
 
+MAX_PATH_LENGTH = ChrisFile._meta.get_field("fname").max_length or 1024
+
 
 def filter_nslashes(queryset: QuerySet, value: str, *, field: str = "fname", offset: int = 0) -> QuerySet:
     """Paths with exactly N slashes; "Nu" keeps one file per folder (CUBE's way to list sub-folders).
 
     One regular-expression condition in SQL, where CUBE filters in Python over every row."""
-    match = re.fullmatch(r"\s*(\d+)\s*([uU]?)\s*", value or "")
+    match = re.fullmatch(r"\s*(\d{1,9})\s*([uU]?)\s*", value or "")  # more digits: no path has that many
     if match is None:
         return queryset.none()
     n = int(match.group(1)) + offset
-    qs = queryset.filter(**{f"{field}__regex": "^[^/]*(/[^/]*){" + str(n) + "}$"})
+    if n > MAX_PATH_LENGTH:  # more slashes than a stored path has characters: nothing can match
+        return queryset.none()
+    # PostgreSQL repeats a group at most 255 times ({256} is a DataError, a 500): deeper paths chain groups.
+    whole, rest = divmod(n, 255)
+    qs = queryset.filter(**{f"{field}__regex": "^[^/]*" + "(/[^/]*){255}" * whole + "(/[^/]*){" + str(rest) + "}$"})
     if match.group(2):
         firsts = qs.order_by().values("parent_folder").annotate(first=Min("id")).values("first")
         qs = queryset.filter(id__in=firsts)

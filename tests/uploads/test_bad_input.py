@@ -1,0 +1,66 @@
+"""Bad query parameters on the file registry's searches: a 400 or an empty page in the client's media
+type, never a 500 (PostgreSQL rejects NUL in text and regular expressions repeating more than 255 times)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import CJ, json_of
+from tests.uploads.conftest import upload
+
+JSON = "application/json"
+FILE_SEARCHES = ("/api/v1/userfiles/search/", "/api/v1/uploadedfiles/search/", "/api/v1/files/search/",
+                 "/api/v1/servicefiles/search/", "/api/v1/pacsfiles/search/", "/api/v1/pipelines/sourcefiles/search/")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", FILE_SEARCHES)
+def test_nslashes_beyond_the_regex_repeat_limit_is_an_answer_not_a_500(actors: Any, url: str) -> None:
+    for who in ("alice", "admin"):
+        for value in ("256", "99999999999999999999", "1025u", "9" * 5000):
+            r = actors.client(who).get(f"{url}?fname_nslashes={value}", HTTP_ACCEPT=JSON)
+            assert r.status_code == 200, (url, value, r.content)
+            assert json_of(r)["results"] == []
+
+
+@pytest.mark.django_db
+def test_nslashes_finds_a_file_deeper_than_255_slashes(actors: Any) -> None:
+    alice = actors.client("alice")
+    path = "home/alice/uploads/" + "d/" * 258 + "f.txt"
+    depth = path.count("/")
+    assert depth > 255
+    r = upload(alice, path, b"deep")
+    assert r.status_code == 201, r.content
+    for n, found in ((f"{depth}", [path]), (f"{depth + 1}", []), (f"{depth - 1}", []), (f"{depth}u", [path])):
+        r = alice.get(f"/api/v1/userfiles/search/?fname_nslashes={n}", HTTP_ACCEPT=JSON)
+        assert r.status_code == 200, (n, r.content)
+        assert [row["fname"] for row in json_of(r)["results"]] == found, n
+    # The classic form lacks 'home/': one slash fewer.
+    r = alice.get(f"/api/v1/uploadedfiles/search/?fname_nslashes={depth - 1}", HTTP_ACCEPT=JSON)
+    assert r.status_code == 200 and json_of(r)["count"] == 1
+
+
+@pytest.mark.django_db
+def test_filebrowser_search_with_nul_in_path_is_a_400_in_both_media_types(actors: Any) -> None:
+    for who in ("alice", "admin", "anon"):
+        client = actors.client(who)
+        for path in ("%00", "home/%00", "home/alice%00"):
+            r = client.get(f"/api/v1/filebrowser/search/?path={path}", HTTP_ACCEPT=JSON)
+            assert r.status_code == 400, (who, path, r.content)
+            assert "path" in json_of(r)
+            r = client.get(f"/api/v1/filebrowser/search/?path={path}")
+            assert r.status_code == 400 and r["Content-Type"].startswith(CJ)
+            assert "path" in json_of(r)["collection"]["error"]["message"]
+        r = client.get("/api/v1/filebrowser/search/?id=abc", HTTP_ACCEPT=JSON)
+        assert r.status_code == 400 and "id" in json_of(r)
+    # The good searches still answer.
+    r = actors.client("alice").get("/api/v1/filebrowser/search/?path=home/alice", HTTP_ACCEPT=JSON)
+    assert r.status_code == 200 and [f["path"] for f in json_of(r)["results"]] == ["home/alice"]
+    home = json_of(r)["results"][0]["id"]
+    for bad_id in ("99999999999999999999999", f"{home}.5", "-1"):
+        r = actors.client("alice").get(f"/api/v1/filebrowser/search/?id={bad_id}", HTTP_ACCEPT=JSON)
+        assert r.status_code == 200 and json_of(r)["results"] == [], bad_id
+    r = actors.client("alice").get(f"/api/v1/filebrowser/search/?id={home}", HTTP_ACCEPT=JSON)
+    assert [f["path"] for f in json_of(r)["results"]] == ["home/alice"]
