@@ -87,11 +87,18 @@ class FolderListSearch(CJViewMixin, generics.ListAPIView):
     filterset_class = FolderSearchFilter
 
     def get_queryset(self) -> Any:
-        params = self.request.query_params
+        # The parameters are read here, before the filter backend would validate them: validate them first
+        # (a NUL in the path reached PostgreSQL, a 500).
+        form = FolderSearchFilter(self.request.query_params, queryset=ChrisFolder.objects.none()).form
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        params = form.cleaned_data
         if params.get("id") is not None:
-            folder = readable_folder(self.request.user, folder_id=params.get("id"))
+            folder_id = params["id"]  # a Decimal: 1.5 names no folder, it must not round to folder 1
+            folder = (readable_folder(self.request.user, folder_id=int(folder_id))
+                      if folder_id == folder_id.to_integral_value() else None)
         else:
-            folder = readable_folder(self.request.user, path=params.get("path", "").strip().strip("/"))
+            folder = readable_folder(self.request.user, path=(params.get("path") or "").strip().strip("/"))
         if folder is None:
             return ChrisFolder.objects.none()
         return ChrisFolder.objects.filter(pk=folder.pk).select_related("owner")
