@@ -6,6 +6,7 @@ owner only while that instance is still active, so it dies with the job and cann
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core import signing
@@ -13,6 +14,16 @@ from rest_framework import authentication, exceptions
 
 SALT = "cube.feeds.job-token"
 PREFIX = "job."
+
+
+# What a token looks like in text: the prefix, then signing's URL-safe base64 and ':'-separated fields.
+TOKEN_IN_TEXT = re.compile(re.escape(PREFIX) + r"[\w.:-]{16,}")
+
+
+def mask_job_tokens(text: str) -> str:
+    """text with every job token masked. A plugin that prints its environment puts its token in its
+    logs, which every reader of the feed may fetch, and the token acts as the run's owner."""
+    return TOKEN_IN_TEXT.sub(PREFIX + "<hidden>", text)
 
 
 def job_token(instance: Any) -> str:

@@ -20,6 +20,7 @@ from plugins.models import Plugin
 
 from . import selectors
 from .filters import FeedFilter, PluginInstanceFilter
+from .jobtokens import mask_job_tokens
 from .models import ACTIVE, Feed, PluginInstanceParameter, Status
 from .serializers import FeedSerializer, ParameterValueSerializer, PluginInstanceSerializer
 from .services import deletion, instances
@@ -226,4 +227,4 @@ class PluginInstanceLogs(generics.GenericAPIView):
                 logs = runner_for(instance.compute_resource).logs(job_id(instance))
             except Exception as exc:  # the runner may be unreachable: report it, do not fail the request
                 logs = f"(live logs unavailable: {exc})"
-        return Response({"id": instance.id, "status": instance.status, "logs": logs})
+        return Response({"id": instance.id, "status": instance.status, "logs": mask_job_tokens(logs or "")})

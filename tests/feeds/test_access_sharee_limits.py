@@ -132,3 +132,30 @@ def test_sharee_cannot_publish_or_keep_feed_data_through_a_folder_they_made(api:
     assert delete(api, people["alice"], share["url"]).status_code == 204
     assert get(api, people["bobby"], f"/api/v1/filebrowser/{mine}/").status_code == 404
     assert get(api, people["bobby"], f"/api/v1/filebrowser/files/{out.id}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_runs_logs_do_not_hand_its_job_token_to_their_readers(api: Any, people: Any) -> None:
+    """A job's token acts as the run's owner while the job runs, and a plugin that prints its environment
+    (many do, when verbose) wrote it into the logs that every reader of the feed may fetch: a sharee, or
+    anyone at all on a public feed, could then act as the feed's owner. The logs endpoint masks it."""
+    from feeds.jobtokens import job_token
+    from feeds.models import PluginInstance, Status
+    from feeds.services.instances import feed_update
+
+    root = finished_root(people["alice"])
+    feed_update(feed=root.feed, public=True)
+    token = job_token(root)
+    PluginInstance.objects.filter(id=root.id).update(status=Status.SCHEDULED,
+                                                     job_logs=f"starting\nCHRIS_USER_TOKEN={token}\ndone\n")
+    # The token is worth stealing: it signs in as alice.
+    api.force_authenticate(None)
+    r = api.get("/api/v1/", HTTP_AUTHORIZATION=f"Token {token}", HTTP_ACCEPT="application/json")
+    assert [f["id"] for f in r.json()["results"]] == [root.feed_id]
+    for user in (None, people["bobby"], people["alice"]):
+        api.force_authenticate(user)
+        r = api.get(f"/api/v1/plugins/instances/{root.id}/logs/", HTTP_ACCEPT="application/json")
+        assert r.status_code == 200
+        logs = r.json()["logs"]
+        assert token not in logs and token.split(":")[-1] not in logs
+        assert logs.startswith("starting\nCHRIS_USER_TOKEN=job.") and logs.endswith("\ndone\n")
