@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from rest_framework.exceptions import ParseError, ValidationError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 
 def unwrap_template(data: Any) -> Any:
@@ -39,15 +39,59 @@ def json_list(raw: Any, field: str, not_a_list: str) -> list[Any]:
     return raw
 
 
-class CollectionJsonParser(JSONParser):
+NUL_MESSAGE = "Null characters are not allowed."
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def reject_nul(data: Any) -> Any:
+    """PostgreSQL stores no NUL character in text or jsonb, so a body carrying one could only fail later, at
+    whichever query first sent it (a 500): it is a 400 naming the field here, once for every endpoint."""
+    if hasattr(data, "lists"):  # a QueryDict: a form field may be repeated
+        bad = [k for k, values in data.lists() if _has_nul(k) or _has_nul(values)]
+    elif isinstance(data, dict):
+        bad = [k for k, v in data.items() if _has_nul(k) or _has_nul(v)]
+    else:
+        bad = ["detail"] if _has_nul(data) else []
+    if bad:
+        raise ValidationError({str(k).replace("\x00", "\\0"): [NUL_MESSAGE] for k in bad})
+    return data
+
+
+class _CubeJSONParser(JSONParser):
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:  # json raises it, not ValueError, on arrays nested thousands deep
+            raise ParseError("JSON parse error - the document is nested too deeply.") from None
+        return reject_nul(unwrap_template(data))
+
+
+class CollectionJsonParser(_CubeJSONParser):
     media_type = "application/vnd.collection+json"
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        return unwrap_template(super().parse(stream, media_type, parser_context))
 
-
-class TemplateAwareJSONParser(JSONParser):
+class TemplateAwareJSONParser(_CubeJSONParser):
     """Plain JSON; several clients post a CJ template with Content-Type application/json."""
 
+
+class CubeFormParser(FormParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        return unwrap_template(super().parse(stream, media_type, parser_context))
+        return reject_nul(super().parse(stream, media_type, parser_context))
+
+
+class CubeMultiPartParser(MultiPartParser):
+    """The fields only: the files' bytes may hold anything, and Django drops unprintable file-name characters."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        parsed = super().parse(stream, media_type, parser_context)
+        reject_nul(parsed.data)
+        return parsed

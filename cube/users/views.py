@@ -12,11 +12,15 @@ from django.http import Http404
 from rest_framework import generics, permissions, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from cube.api.parsers import CollectionJsonParser, TemplateAwareJSONParser
+from cube.api.parsers import (
+    CollectionJsonParser,
+    CubeFormParser,
+    CubeMultiPartParser,
+    TemplateAwareJSONParser,
+)
 from cube.api.permissions import IsStaff, is_superuser
 from cube.api.views import CJViewMixin
 
@@ -31,7 +35,7 @@ class AuthToken(ObtainAuthToken):
     """POST username+password (JSON, form or CJ template) → {"token": ...}; bad credentials → 400."""
 
     renderer_classes = (JSONRenderer,)
-    parser_classes = (TemplateAwareJSONParser, CollectionJsonParser, FormParser, MultiPartParser)
+    parser_classes = (TemplateAwareJSONParser, CollectionJsonParser, CubeFormParser, CubeMultiPartParser)
 
 
 class UserCreate(CJViewMixin, generics.ListCreateAPIView):

@@ -11,8 +11,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "cube.api.parsers.CollectionJsonParser",
         "cube.api.parsers.TemplateAwareJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "cube.api.parsers.CubeFormParser",
+        "cube.api.parsers.CubeMultiPartParser",
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "feeds.jobtokens.JobTokenAuthentication",  # before TokenAuthentication: job tokens are not DRF tokens
