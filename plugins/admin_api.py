@@ -9,10 +9,14 @@ from typing import Any
 
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from cube.api.parsers import CollectionJsonParser, TemplateAwareJSONParser
+from cube.api.parsers import (
+    CollectionJsonParser,
+    CubeFormParser,
+    CubeMultiPartParser,
+    TemplateAwareJSONParser,
+)
 from cube.api.permissions import IsStaff
 from cube.api.views import CJViewMixin
 
@@ -28,6 +32,13 @@ def _names(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(v) for v in value]
     return [n for n in str(value or "").split(",") if n.strip()]
+
+
+def _body(request: Any) -> Any:
+    """The body as an object of fields; a JSON array or bare value is a 400, not an AttributeError (a 500)."""
+    if not hasattr(request.data, "get"):
+        raise ValidationError({"detail": ["The request body must be an object of fields."]})
+    return request.data
 
 
 def _read_descriptor(data: Any) -> Any:
@@ -63,14 +74,14 @@ def descriptor_errors_as_400() -> Iterator[None]:
 
 class AdminPluginList(CJViewMixin, generics.ListCreateAPIView):
     permission_classes = (IsStaff,)
-    parser_classes = (MultiPartParser, FormParser, TemplateAwareJSONParser, CollectionJsonParser)
+    parser_classes = (CubeMultiPartParser, CubeFormParser, TemplateAwareJSONParser, CollectionJsonParser)
     serializer_class = AdminPluginSerializer
     queryset = Plugin.objects.select_related("meta").prefetch_related("compute_resources").order_by("id")
     cj_links = {"compute_resources": "admin-computeresource-list"}
     cj_template = ("fname", "compute_names", "plugin_store_url")
 
     def create(self, request: Any, *args: Any, **kwargs: Any) -> Response:
-        descriptor = _read_descriptor(request.data)
+        descriptor = _read_descriptor(_body(request))
         with descriptor_errors_as_400():
             plugin = services.plugin_register(descriptor=descriptor,
                                               compute_names=_names(request.data.get("compute_names")))
@@ -88,7 +99,7 @@ class AdminPluginDetail(CJViewMixin, generics.RetrieveUpdateDestroyAPIView):
         plugin = self.get_object()
         with descriptor_errors_as_400():
             services.plugin_set_compute_resources(plugin=plugin,
-                                                  compute_names=_names(request.data.get("compute_names")))
+                                                  compute_names=_names(_body(request).get("compute_names")))
         return Response(self.get_serializer(self.get_object()).data)
 
     def perform_destroy(self, instance: Plugin) -> None:
@@ -99,7 +110,8 @@ class AdminComputeResourceCreate(serializers.Serializer):
     name = serializers.RegexField(r"^[\w.-]{1,100}$")
     runner = serializers.CharField(default="local")
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    max_job_exec_seconds = serializers.IntegerField(required=False, default=-1, min_value=-1)
+    # The column is a 32-bit integer: a larger value was a DataError (a 500) at the INSERT.
+    max_job_exec_seconds = serializers.IntegerField(required=False, default=-1, min_value=-1, max_value=2**31 - 1)
     runner_options = serializers.JSONField(required=False, default=dict)
 
     def validate_name(self, value: str) -> str:
