@@ -249,8 +249,9 @@ def access_note_by_id(user: Any, note_id: Any, write: bool = False) -> Note:
 
 
 def access_comment_by_id(user: Any, comment_id: Any, action: str = "read") -> Comment:
-    """read: whoever reads the feed. edit: the comment's author or the superuser (nobody rewrites
-    another's words). delete: the author, the feed's owner or the superuser."""
+    """read: whoever reads the feed. edit: the comment's author while they may still write to the feed
+    (as commenting needs), or the superuser; nobody rewrites another's words. delete: the author, the
+    feed's owner or the superuser."""
     comment = Comment.objects.select_related("feed", "owner").filter(pk=comment_id).first()
     if comment is None:
         raise Http404("Not found.")
@@ -258,8 +259,8 @@ def access_comment_by_id(user: Any, comment_id: Any, action: str = "read") -> Co
     if level == NONE:
         raise Http404("Not found.")
     author = user.is_authenticated and comment.owner_id == user.id
-    if action == "edit" and not (author or is_superuser(user)):
-        raise PermissionDenied("Only the comment's author may change it.")
+    if action == "edit" and not ((author and level >= WRITE) or is_superuser(user)):
+        raise PermissionDenied("Only the comment's author, while they may write to the feed, may change it.")
     if action == "delete" and not (author or level == ADMIN):
         raise PermissionDenied("Only the comment's author or the feed's owner may delete it.")
     return comment

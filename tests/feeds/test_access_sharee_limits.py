@@ -159,3 +159,25 @@ def test_a_runs_logs_do_not_hand_its_job_token_to_their_readers(api: Any, people
         logs = r.json()["logs"]
         assert token not in logs and token.split(":")[-1] not in logs
         assert logs.startswith("starting\nCHRIS_USER_TOKEN=job.") and logs.endswith("\ndone\n")
+
+
+@pytest.mark.django_db
+def test_a_revoked_sharee_no_longer_edits_their_comments(api: Any, people: Any) -> None:
+    """Commenting needs write access to the feed, but editing one's comment needed only authorship: after
+    the share was revoked, a former sharee could still rewrite what the feed shows (on a public feed, to
+    everyone). They may still delete their own words."""
+    from feeds.services.instances import feed_update
+
+    root = finished_root(people["alice"])
+    feed = root.feed
+    feed_update(feed=feed, public=True)
+    _share(api, people, feed)
+    r = post(api, people["bobby"], f"/api/v1/{feed.id}/comments/", {"title": "t", "content": "fine"})
+    assert r.status_code == 201, r.content
+    comment = r.json()["url"]
+    assert put(api, people["bobby"], comment, {"content": "still fine"}).status_code == 200
+    share = get(api, people["alice"], f"/api/v1/{feed.id}/userpermissions/").json()["results"][0]
+    assert delete(api, people["alice"], share["url"]).status_code == 204
+    assert put(api, people["bobby"], comment, {"content": "defaced"}).status_code == 403
+    assert get(api, None, comment).json()["content"] == "still fine"
+    assert delete(api, people["bobby"], comment).status_code == 204
