@@ -291,9 +291,13 @@ def readable_folder(user: Any, *, folder_id: Any = None, path: str | None = None
 
 
 def user_files(user: Any) -> QuerySet:
-    """The files a user owns under home/ (the superuser: all of them), for /userfiles/ and /uploadedfiles/."""
+    """The files a user owns in their home (the superuser: every file under home/), for /userfiles/ and
+    /uploadedfiles/. Not those they made in another's home through a grant: owning them there gives
+    nothing (_owns), and once the grant is revoked they could not be opened, only listed."""
     qs = ChrisFile.objects.filter(fname__startswith="home/").select_related("owner").order_by("id")
-    return qs if is_superuser(user) else qs.filter(owner=user)
+    if is_superuser(user):
+        return qs
+    return qs.filter(owner=user, fname__startswith=f"home/{user.username}/")
 
 
 def tree_objects(folder: ChrisFolder) -> tuple[QuerySet, QuerySet]:

@@ -58,3 +58,24 @@ def test_a_grantee_does_not_own_what_they_create_in_anothers_home(actors: Any) -
     assert r.status_code == 200 and r.json()["owner_username"] == "carol"
     assert alice.put(f"/api/v1/filebrowser/{mine}/", {"public": True}, format="json").status_code == 200
     assert actors.client("anon").get(f"/api/v1/filebrowser/files/{up}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_userfiles_lists_only_what_its_caller_may_open(actors: Any) -> None:
+    """/userfiles/ (and /uploadedfiles/) listed every file one had created, including those in another
+    user's home after the grant was revoked: names and sizes of files whose detail is a 404."""
+    from uploads.services import folder_get_or_create
+    from uploads.sharing import grant_create, grant_delete
+
+    shared = folder_get_or_create(path="home/alice/uploads/lab", owner=actors.alice)
+    grant = grant_create(obj=shared, permission="w", group=actors.lab)
+    carol = actors.client("carol")
+    assert upload(carol, "home/alice/uploads/lab/theirs.txt", b"t").status_code == 201
+    assert upload(carol, "home/carol/uploads/mine.txt", b"m").status_code == 201
+    grant_delete(grant=grant)
+    for url in ("/api/v1/userfiles/", "/api/v1/uploadedfiles/"):
+        body = carol.get(url, HTTP_ACCEPT=JSON).json()
+        names = [row["fname"].rsplit("/", 1)[-1] for row in body["results"]]
+        assert "theirs.txt" not in names and "mine.txt" in names, (url, names)
+        for row in body["results"]:
+            assert carol.get(row["url"]).status_code == 200, row
