@@ -5,6 +5,7 @@ Every problem is collected and reported by field name, so the admin sees them al
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +54,13 @@ class PluginSpec:
     parameters: list[ParameterSpec] = field(default_factory=list)
 
 
+def _finite(value: float, what: str) -> float:
+    # float('9' * 400) and JSON's 1e400 are infinity, and int(infinity) an OverflowError (a 500), not a limit.
+    if not math.isfinite(value):
+        raise ValueError(f"{what} is too large")
+    return value
+
+
 def parse_cpu(value: Any) -> int | None:
     """'1000m' → 1000 millicores, '2' or 2 → 2000; '' / None → None (use the default)."""
     if value in (None, ""):
@@ -60,12 +68,12 @@ def parse_cpu(value: Any) -> int | None:
     if isinstance(value, bool):
         raise ValueError("a CPU limit is a number of millicores like '1000m' or of cores like 2")
     if isinstance(value, (int, float)):
-        return int(value * 1000) if isinstance(value, float) else int(value) * 1000
+        return int(_finite(value, "a CPU limit") * 1000) if isinstance(value, float) else int(value) * 1000
     text = str(value).strip()
     if text.endswith("m") and text[:-1].isdigit():
         return int(text[:-1])
     if re.fullmatch(r"\d+(\.\d+)?", text):
-        return int(float(text) * 1000)
+        return int(_finite(float(text), "a CPU limit") * 1000)
     raise ValueError(f"'{value}' is not a CPU limit (e.g. '1000m' or 2)")
 
 
@@ -79,11 +87,11 @@ def parse_memory(value: Any) -> int | None:
     if isinstance(value, bool):
         raise ValueError("a memory limit is like '512Mi' or '1Gi'")
     if isinstance(value, (int, float)):
-        return int(value)
+        return int(_finite(value, "a memory limit")) if isinstance(value, float) else int(value)
     m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|Ti|M|G)?", str(value).strip())
     if not m:
         raise ValueError(f"'{value}' is not a memory limit (e.g. '512Mi' or '1Gi')")
-    return int(float(m.group(1)) * _MEM_UNITS[m.group(2) or "Mi"])
+    return int(_finite(float(m.group(1)) * _MEM_UNITS[m.group(2) or "Mi"], "a memory limit"))
 
 
 def _check_default(ptype: str, default: Any) -> str | None:
@@ -183,13 +191,16 @@ def parse_descriptor(raw: Any) -> PluginSpec:
         except ValueError as exc:
             errors.setdefault(key, []).append(str(exc))
             parsed = None
+        if parsed is not None and parsed > MAX_INT:  # the column is 32-bit: beyond it was a DataError, a 500
+            errors.setdefault(key, []).append(f"must be at most {MAX_INT}")
+            parsed = None
         limits[key] = default if parsed is None else parsed
     for key, default in (("min_number_of_workers", 1), ("max_number_of_workers", MAX_INT),
                          ("min_gpu_limit", 0), ("max_gpu_limit", 0)):
         value = raw.get(key, default)
         value = default if value in ("", None) else value
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            errors.setdefault(key, []).append("must be a non-negative integer")
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_INT:
+            errors.setdefault(key, []).append(f"must be an integer from 0 to {MAX_INT}")
             value = default
         limits[key] = value
     for low, high in (("min_cpu_limit", "max_cpu_limit"), ("min_memory_limit", "max_memory_limit"),

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from rest_framework.exceptions import ValidationError
 
+from cube.api.ids import parse_id
 from cube.api.parsers import json_list
 from plugins.models import DEFAULT_PIPING_MODELS, Pipeline, PluginPiping, PluginType
 
@@ -46,10 +47,10 @@ def _parse_nodes_info(raw: Any, pipings: dict[int, PluginPiping]) -> dict[int, d
     for node in raw:
         if not isinstance(node, dict):
             raise _fail("Each node must be an object with a piping_id.")
-        pid = node.get("piping_id")
-        if isinstance(pid, bool) or not isinstance(pid, (int, str)) or not str(pid).strip().isdigit():
-            raise _fail(f"piping_id {pid!r} is not an integer.")
-        pid = int(pid)
+        given = node.get("piping_id")
+        pid = parse_id(given)
+        if pid is None:
+            raise _fail(f"piping_id {str(given)[:40]!r} is not an integer.")
         if pid not in pipings:
             raise _fail(f"Piping {pid} is not a piping of this pipeline.")
         if pid in nodes:

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from rest_framework.exceptions import ValidationError
 
+from cube.api.ids import parse_id
 from plugins.descriptors import parse_memory
 from plugins.models import DEFAULT_PIPING_MODELS, ParameterType, Pipeline, PluginPiping, PluginType
 from uploads.models import ChrisFile
@@ -206,12 +207,13 @@ def tree_from_instance(user: Any, instance_id: Any) -> list[dict[str, Any]]:
     from feeds.selectors import access_instance_by_id, visible_instances
 
     field = "plugin_inst_id"
-    if isinstance(instance_id, bool) or not str(instance_id).strip().isdigit():
+    root_id = parse_id(instance_id)
+    if root_id is None:
         raise ValidationError({field: ["A valid integer is required."]})
     try:
-        root = access_instance_by_id(user, int(instance_id))
+        root = access_instance_by_id(user, root_id)
     except Http404:
-        raise ValidationError({field: [f"No plugin instance {instance_id} you can read."]}) from None
+        raise ValidationError({field: [f"No plugin instance {root_id} you can read."]}) from None
     if root.plugin.meta.type != PluginType.DS:
         raise ValidationError({field: [f"Plugin instance {root.id} is of a {root.plugin.meta.type} plugin; only a "
                                        "ds instance can be the root of a pipeline."]})

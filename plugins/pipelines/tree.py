@@ -16,6 +16,7 @@ from typing import Any
 
 from rest_framework.exceptions import ValidationError
 
+from cube.api.ids import parse_id
 from cube.api.parsers import json_list
 from plugins.descriptors import parse_cpu, parse_memory
 from plugins.models import ParameterType, Plugin, PluginParameter, PluginType
@@ -97,10 +98,9 @@ def coerce_default(param: PluginParameter, value: Any) -> Any:
 
 def _plugin(node: dict[str, Any], where: str, cache: dict[Any, Plugin]) -> Plugin:
     if node.get("plugin_id") not in (None, ""):
-        pid = node["plugin_id"]
-        if isinstance(pid, bool) or not str(pid).strip().isdigit():
+        key: Any = parse_id(node["plugin_id"])
+        if key is None:
             raise fail(f"{where}: plugin_id must be an integer.")
-        key: Any = int(pid)
         lookup: dict[str, Any] = {"pk": key}
         missing = f"{where}: there is no plugin with id {key}."
     else:

@@ -79,3 +79,36 @@ def test_nul_in_feed_and_run_fields_is_a_400_and_changes_nothing(api: Any, peopl
         assert_400_naming(post(api, alice, f"/api/v1/plugins/{dircopy}/instances/", body), field)
         assert_400_naming(post_cj(api, alice, f"/api/v1/plugins/{dircopy}/instances/", body), field)
     assert (PluginInstance.objects.count(), Feed.objects.count()) == (runs_before, feeds_before)
+
+
+# Numbers Python cannot take as given: '²' passes str.isdigit() but not int(), int() refuses more than 4300
+# digits, and float('9' * 400) or JSON's 1e400 is infinity, which int() refuses too.
+UNNUMBERS = ("²", "9" * 5000, "9" * 400, 1e300)
+
+
+@pytest.mark.django_db
+def test_run_limits_and_workflow_ids_python_cannot_convert_are_400s(api: Any, people: Any) -> None:
+    import json
+
+    from feeds.models import PluginInstance
+    from plugins.models import Plugin
+    from tests.feeds.social import finished_root, make_pipeline
+
+    alice = people["alice"]
+    root = finished_root(alice)
+    ds = Plugin.objects.get(meta__name="pl-simpledsapp")
+    runs = PluginInstance.objects.count()
+    for value in UNNUMBERS:
+        for field in ("cpu_limit", "memory_limit"):
+            body = {"previous_id": root.id, field: value}
+            assert_400_naming(post(api, alice, f"/api/v1/plugins/{ds.id}/instances/", body), field)
+            assert_400_naming(post_cj(api, alice, f"/api/v1/plugins/{ds.id}/instances/", body), field)
+    assert PluginInstance.objects.count() == runs
+    pipeline = make_pipeline(alice)
+    url = f"/api/v1/pipelines/{pipeline.id}/workflows/"
+    for value in ("²", "9" * 5000, "9" * 30, -1):
+        nodes = json.dumps([{"piping_id": value, "compute_resource_name": "host"}])
+        body = {"title": "w", "previous_plugin_inst_id": root.id, "nodes_info": nodes}
+        assert_400_naming(post(api, alice, url, body), "nodes_info")
+        assert_400_naming(post_cj(api, alice, url, body), "nodes_info")
+    assert PluginInstance.objects.count() == runs
