@@ -52,6 +52,16 @@ current() {  # every stand-in exists and was built from this very hash
     done
 }
 
+previous() { podman image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
+# A rebuild leaves the image it replaced untagged: remove it (ours only: it carries our label) unless a
+# container still uses it, so that the shared store does not grow with every source change.
+drop_if_replaced() {  # old-id image
+    [ -n "$1" ] && [ "$1" != "$(previous "$2")" ] || return 0
+    [ -n "$(podman image inspect --format "{{index .Labels \"$label\"}}" "$1" 2>/dev/null)" ] || return 0
+    [ -z "$(podman image inspect --format '{{.RepoTags}}' "$1" | tr -d '[]')" ] || return 0
+    podman rmi "$1" >/dev/null 2>&1 || true
+}
+
 if ! current && [ -s "$archive" ]; then
     log "loading the service images from $archive"
     podman load -q -i "$archive" >/dev/null || true
@@ -63,9 +73,12 @@ if ! current; then
     if [ -s "$host_ca" ]; then cp "$host_ca" "$ctx/python/host-ca.crt"; else : > "$ctx/python/host-ca.crt"; fi
     build() {  # dir image
         log "building $2"
+        local old
+        old="$(previous "$2")"
         # --network=host: apt needs the network, and a network namespace per RUN step would only cost time.
         podman build --quiet --network=host --build-arg "BASE_IMAGE=$base_image" --label "$label=$hash" \
             -t "$2" "$ctx/$1" >/dev/null
+        drop_if_replaced "$old" "$2"
     }
     build python "$python_image"
     for entry in "${services[@]}"; do build "${entry%%:*}" "${entry#*:}"; done
@@ -77,6 +90,8 @@ fi
 
 if [ "${1:-}" != "--no-cube" ]; then
     log "building $cube_image"
+    old="$(previous "$cube_image")"
     podman build --quiet --network=host --build-arg "BASE_IMAGE=$python_image" -t "$cube_image" "$repo" >/dev/null
+    drop_if_replaced "$old" "$cube_image"
 fi
-log "ready: ${all_images[*]}${1:+}$( [ "${1:-}" = --no-cube ] || echo " $cube_image")"
+log "ready: ${all_images[*]}$( [ "${1:-}" = --no-cube ] || echo " $cube_image")"
