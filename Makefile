@@ -35,3 +35,8 @@ bench: venv
 
 clean:
 	rm -rf var
+
+# docker-compose.yml brought up for real with podman (local images), checked end to end, torn down.
+.PHONY: compose-smoke
+compose-smoke: venv
+	bash .ci/compose-smoke.sh
