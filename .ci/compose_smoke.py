@@ -48,6 +48,9 @@ def main(web: str, dicom_port: int) -> None:
     r = admin.get(f"{web}/api/v1/", timeout=TIMEOUT)
     r.raise_for_status()
     step("chris logs in (GET /api/v1/ with Basic auth)", started)
+    r = requests.get(f"{web}/static/admin/css/base.css", timeout=TIMEOUT)
+    assert r.status_code == 200 and "text/css" in r.headers.get("Content-Type", ""), r.status_code
+    step("static files served (collected into the image, served by whitenoise)", started)
 
     username, password = f"smoke{secrets.token_hex(3)}", secrets.token_urlsafe(12)
     r = requests.post(f"{web}/api/v1/users/", json={"username": username, "password": password,

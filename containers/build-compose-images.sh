@@ -6,10 +6,11 @@
 #   localhost/cube/postgres:15            stand-in for postgres:15        (Debian postgresql-15)
 #   localhost/cube/redis:7                stand-in for redis:7            (Debian redis-server 7.0)
 #   localhost/cube/swift-saio:latest      stand-in for openstackswift/saio (Debian swift + memcached)
+#   localhost/cube/orthanc:1.10           stand-in for orthancteam/orthanc (the orthanc profile; Debian orthanc)
 #   localhost/cube:latest                 the root Dockerfile, built FROM the Python stand-in
 #   localhost/cube/plugins + per-plugin tags (build-plugin-image.sh)
 #
-# All on the Debian base localhost/debian-py:bookworm that build-plugin-image.sh makes. The four stand-ins
+# All on the Debian base localhost/debian-py:bookworm that build-plugin-image.sh makes. The stand-ins
 # change only with containers/compose/: they carry a label with the hash of that directory (and of the base
 # image and the machine's CA bundle), and are also saved as one archive under
 # "${CUBE_CACHE:-$HOME/.cache/cube}/images/", so a store that lost them loads them back instead of
@@ -28,7 +29,8 @@ export CUBE_CONTAINER_ENGINE=podman
 
 base_image="localhost/debian-py:bookworm"
 python_image="localhost/cube/python:3.11-bookworm"
-services=(postgres:localhost/cube/postgres:15 redis:localhost/cube/redis:7 swift:localhost/cube/swift-saio:latest)
+services=(postgres:localhost/cube/postgres:15 redis:localhost/cube/redis:7 swift:localhost/cube/swift-saio:latest
+          orthanc:localhost/cube/orthanc:1.10)
 cube_image="${CUBE_IMAGE:-localhost/cube:latest}"
 host_ca="${CUBE_HOST_CA:-/etc/ssl/certs/ca-certificates.crt}"
 label="org.chrisproject.cube.compose-hash"
