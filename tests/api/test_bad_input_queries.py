@@ -63,3 +63,19 @@ def test_offsets_beyond_postgresqls_range_still_filter_by_the_instant(api: Any, 
             assert json_of(r_max)["count"] == expect_max, (offset, when)
             r = api.get(f"/api/v1/plugins/search/?min_creation_date={stamp}", HTTP_ACCEPT="application/json")
             assert json_of(r)["count"] == expect_min, (offset, when)
+
+
+@pytest.mark.django_db
+def test_a_format_parameter_that_fails_still_answers_in_the_accepted_media_type(api: Any, alice: Any) -> None:
+    # DRF renders the 404 of an unknown ?format= (and the 406 of one the Accept header excludes) with its
+    # first renderer, Collection+JSON, whatever the client accepts.
+    for query, status in (("format=nosuch", 404), ("format=%00", 404), ("format=collection%2Bjson", 406)):
+        r = api.get(f"/api/v1/plugins/?{query}", HTTP_ACCEPT="application/json")
+        assert r.status_code == status, (query, r.content)
+        assert r["Content-Type"].startswith("application/json") and "detail" in json_of(r), query
+    r = api.get("/api/v1/plugins/?format=nosuch", HTTP_ACCEPT=CJ)
+    assert r.status_code == 404 and r["Content-Type"].startswith(CJ)
+    assert json_of(r)["collection"]["error"]["message"]
+    # The format parameter still works when it can.
+    r = api.get("/api/v1/plugins/?format=json", HTTP_ACCEPT="application/json")
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/json")
