@@ -275,13 +275,17 @@ def with_workflow_job_counts(qs: QuerySet) -> QuerySet:
 
 
 def visible_workflows(user: Any) -> QuerySet:
-    """Your workflows, and those that ran in a feed you can read (CUBE lists every user's workflows to
-    anyone signed in)."""
+    """The workflows that ran in a feed you can read, and your own that have no runs left (CUBE lists every
+    user's workflows to anyone signed in). Not your own in a feed no longer shared with you: its title and
+    job counts describe runs you may not see."""
     qs = Workflow.objects.select_related("owner", "pipeline")
     if not is_superuser(user):
         in_readable = PluginInstance.objects.filter(_readable(user, "feed__"), workflow__isnull=False)
         cond = Q(id__in=in_readable.values("workflow_id"))
-        qs = qs.filter(Q(owner=user) | cond) if user.is_authenticated else qs.filter(cond)
+        if user.is_authenticated:
+            with_runs = PluginInstance.objects.filter(workflow__isnull=False).values("workflow_id")
+            cond |= Q(owner=user) & ~Q(id__in=with_runs)
+        qs = qs.filter(cond)
     return with_workflow_job_counts(qs).order_by("-creation_date", "-id")
 
 
