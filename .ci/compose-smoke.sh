@@ -122,4 +122,9 @@ swift_user="$(podman exec "$(ctr web)" printenv SWIFT_USERNAME)" swift_key="$(po
 export SMOKE_SWIFT_CMD="podman exec -e U=$swift_user -e K=$swift_key $(ctr swift) python3 -c '$swift_cmd'"
 export SMOKE_PACS_AET="$pacs_aet"
 "$py" .ci/compose_smoke.py "http://127.0.0.1:$CUBE_WEB_PORT" "$CUBE_DICOM_PUBLISHED_PORT"
-say "passed"
+# Every long-running role is still up and was never restarted (a crash loop of beat would not show above).
+for svc in db redis swift web worker beat dicom; do
+    state="$(podman inspect -f '{{.State.Status}} {{.RestartCount}}' "$(ctr "$svc")")"
+    [ "$state" = "running 0" ] || { echo "$svc: $state (expected running, never restarted)" >&2; exit 1; }
+done
+say "passed: every service running, none restarted"
