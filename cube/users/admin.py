@@ -106,6 +106,22 @@ class UserAdmin(StaffAdmin, DjangoUserAdmin):
     def feed_count(self, obj: Any) -> int:
         return obj.n_feeds
 
+    # Staff manage accounts, but are not the superuser: they may not make anyone one (themselves
+    # included), nor change the superuser's account or password (and then sign in as it).
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields if request.user.is_superuser else (*fields, "is_superuser", "user_permissions")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if not change:
@@ -129,7 +145,12 @@ class GroupAdmin(StaffAdmin, DjangoGroupAdmin):
 
 @admin.register(TokenProxy)
 class TokenAdmin(StaffAdmin, DjangoTokenAdmin):
+    """The superuser's only: a token signs in as its user, so reading them is being everyone."""
+
     search_fields = ("user__username",)
+
+    def _staff(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
 
 
 @admin.register(ChrisInstance)
