@@ -105,6 +105,12 @@ def test_revoked_sharee_cannot_change_or_delete_their_workflow(
     assert put(api, people["bobby"], wf["url"], {"title": "still mine?"}).status_code == 404
     with django_capture_on_commit_callbacks(execute=False):
         assert delete(api, people["bobby"], wf["url"]).status_code == 404
+    # Published, the feed is readable again and so is the workflow, but reading is not writing.
+    assert put(api, people["alice"], f"/api/v1/{root.feed_id}/", {"public": True}).status_code == 200
+    assert get(api, people["bobby"], wf["url"]).status_code == 200
+    assert put(api, people["bobby"], wf["url"], {"title": "still mine?"}).status_code == 403
+    with django_capture_on_commit_callbacks(execute=False):
+        assert delete(api, people["bobby"], wf["url"]).status_code == 403
     runs = PluginInstance.objects.filter(workflow_id=wf["id"])
     assert runs.count() == 4 and not runs.filter(status=Status.CANCELLED).exists()
     # The superuser still may.
