@@ -100,7 +100,7 @@ def echo(node: PacsNode) -> EchoResult:
             status = assoc.send_c_echo()
             rtt_ms = (time.perf_counter() - associated) * 1000
             failure = None if status else lost(node, "C-ECHO", assoc, rtt_ms / 1000)
-    except DicomError as exc:
+    except (DicomError, OSError) as exc:  # OSError: a host that does not resolve (socket.gaierror)
         return EchoResult(False, None, str(exc), 0.0, (time.perf_counter() - start) * 1000)
     association_ms = (associated - start) * 1000
     if failure is not None:
