@@ -190,3 +190,29 @@ def test_a_revoked_sharee_no_longer_edits_their_comments(api: Any, people: Any) 
     assert put(api, people["bobby"], comment, {"content": "defaced"}).status_code == 403
     assert get(api, None, comment).json()["content"] == "still fine"
     assert delete(api, people["bobby"], comment).status_code == 204
+
+
+
+@pytest.mark.django_db
+def test_a_public_feeds_readers_do_not_learn_its_sharees_from_the_file_browser(
+        api: Any, people: Any, make_user: Any) -> None:
+    """The feed API hides who a feed is shared with from those who may only read it, but the grants the
+    shares put on the feed's folder were listed by the file browser to every signed-in reader of a public
+    feed. Inside a feed, grants are now shown to those who may write to the object."""
+    from feeds.services.instances import feed_update
+
+    dave = make_user("dave")  # a stranger: he reads the feed because it is public
+    root = finished_root(people["alice"])
+    feed = root.feed
+    feed_update(feed=feed, public=True)
+    _share(api, people, feed)
+    folder = feed.folder.id
+    grant = get(api, people["alice"], f"/api/v1/filebrowser/{folder}/userpermissions/").json()["results"][0]
+    urls = [f"/api/v1/filebrowser/{folder}/userpermissions/", f"/api/v1/filebrowser/{folder}/grouppermissions/",
+            f"/api/v1/filebrowser/{folder}/userpermissions/search/?username=bobby", grant["url"]]
+    assert get(api, dave, f"/api/v1/{feed.id}/userpermissions/").status_code == 403  # the feed API's rule
+    for url in urls:
+        for who in (people["alice"], people["chris"], people["bobby"], people["carol"]):
+            assert get(api, who, url).status_code == 200, (who, url)
+        r = get(api, dave, url)
+        assert r.status_code == 403 and b"bobby" not in r.content and b"lab" not in r.content, (url, r.content)

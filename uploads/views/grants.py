@@ -9,13 +9,14 @@ from typing import Any
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import generics, permissions, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from cube.api.views import CJViewMixin
 from uploads import serializers as ser
 from uploads.filters import grant_filter
 from uploads.models import (
+    ChrisFolder,
     FileGroupPermission,
     FileUserPermission,
     FolderGroupPermission,
@@ -26,7 +27,7 @@ from uploads.models import (
 from uploads.selectors import access_file_by_id, access_folder_by_id, access_link_file_by_id
 from uploads.sharing import GrantExistsError, grant_create, grant_delete, grant_update
 
-from .common import require_admin, schema_only
+from .common import inside_feeds, require_admin, schema_only
 
 # URL prefix → (access selector, FK name on the grant, detail view of the object)
 KINDS: dict[str, tuple[Any, str, str]] = {
@@ -42,6 +43,18 @@ MODELS: dict[tuple[str, str], tuple[Any, Any]] = {
     ("linkfile", "group"): (LinkFileGroupPermission, ser.LinkFileGroupPermissionSerializer),
     ("linkfile", "user"): (LinkFileUserPermission, ser.LinkFileUserPermissionSerializer),
 }
+
+
+def _readable_grants(access: Any, user: Any, pk: Any) -> Any:
+    """The object whose grants the user asks to see: read access shows them, except inside a feed, where
+    the grants are the feed's shares, which the feed API shows only to those who may write to it."""
+    obj = access(user, pk)
+    if inside_feeds(obj.path if isinstance(obj, ChrisFolder) else obj.fname):
+        try:
+            access(user, pk, "w")
+        except PermissionDenied:
+            raise PermissionDenied("Who a feed is shared with is for those who may write to it.") from None
+    return obj
 
 
 def make_grant_views(kind: str, grantee: str) -> tuple[Any, Any, Any]:
@@ -63,7 +76,7 @@ def make_grant_views(kind: str, grantee: str) -> tuple[Any, Any, Any]:
         cj_template = (name_field, "permission")
 
         def target(self) -> Any:
-            return access(self.request.user, self.kwargs["pk"])
+            return _readable_grants(access, self.request.user, self.kwargs["pk"])
 
         def get_queryset(self) -> Any:
             if schema_only(self):
@@ -101,7 +114,8 @@ def make_grant_views(kind: str, grantee: str) -> tuple[Any, Any, Any]:
             grant = model.objects.select_related(fk, grantee).filter(pk=pk).first()
             if grant is None:
                 raise Http404("Not found.")
-            access(self.request.user, getattr(grant, f"{fk}_id"))  # 404 to anyone who cannot read the object
+            # 404 to anyone who cannot read the object (403 inside a feed to whoever may not write to it)
+            _readable_grants(access, self.request.user, getattr(grant, f"{fk}_id"))
             return grant
 
         def get(self, request: Any, pk: int) -> Response:
