@@ -54,7 +54,8 @@ ctr() { echo "${project}_$1_1"; }
 
 service_pid=""
 cleanup() {
-    local rc=$?
+    local rc=${1:-$?}
+    trap - EXIT INT TERM
     set +e
     if [ "$rc" != 0 ]; then
         for svc in db redis swift migrate web worker beat dicom; do
@@ -73,7 +74,10 @@ cleanup() {
     say "torn down (exit $rc)"
     exit "$rc"
 }
-trap cleanup EXIT INT TERM
+# Once, on any exit; a signal makes it a failure.
+trap cleanup EXIT
+trap 'cleanup 130' INT
+trap 'cleanup 143' TERM
 
 # podman's Docker-compatible API for the worker: it starts plugin containers beside the stack.
 podman system service --time=0 "unix://$DOCKER_SOCKET" >"$work/podman-service.log" 2>&1 &
@@ -127,4 +131,7 @@ for svc in db redis swift web worker beat dicom; do
     state="$(podman inspect -f '{{.State.Status}} {{.RestartCount}}' "$(ctr "$svc")")"
     [ "$state" = "running 0" ] || { echo "$svc: $state (expected running, never restarted)" >&2; exit 1; }
 done
-say "passed: every service running, none restarted"
+# ... and beat really schedules (its thread can die while the worker process around it lives on).
+podman logs "$(ctr beat)" 2>&1 | grep -q "Sending due task reconcile-jobs" \
+    || { echo "beat never sent its periodic task" >&2; exit 1; }
+say "passed: every service running, none restarted, beat scheduling"
