@@ -111,6 +111,11 @@ class FolderDetail(CJViewMixin, generics.GenericAPIView):
     permission_classes = READ_OR_AUTH_WRITE
     cj_template = ("path", "public")
 
+    def get_object(self) -> ChrisFolder:
+        # Only DRF's OPTIONS calls it, to ask whether the PUT it describes is allowed; GenericAPIView's own
+        # wanted a queryset these views do not have (a 500).
+        return access_folder_by_id(self.request.user, self.kwargs["pk"], WRITE)
+
     def get(self, request: Any, pk: int) -> Response:
         return Response(self.get_serializer(access_folder_by_id(request.user, pk)).data)
 
@@ -217,6 +222,11 @@ class FileDetail(CJViewMixin, generics.GenericAPIView):
     cj_template = ("new_file_path", "public")
     path_field = "new_file_path"
     access: Any = staticmethod(access_file_by_id)
+
+    def get_object(self) -> Any:
+        # Only DRF's OPTIONS calls it, to ask whether the PUT it describes is allowed; GenericAPIView's own
+        # wanted a queryset these views do not have (a 500).
+        return self.access(self.request.user, self.kwargs["pk"], WRITE)
 
     def get(self, request: Any, pk: int) -> Response:
         return Response(self.get_serializer(self.access(request.user, pk)).data)

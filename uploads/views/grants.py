@@ -118,6 +118,13 @@ def make_grant_views(kind: str, grantee: str) -> tuple[Any, Any, Any]:
             _readable_grants(access, self.request.user, getattr(grant, f"{fk}_id"))
             return grant
 
+        def get_object(self) -> Any:
+            # Only DRF's OPTIONS calls it, to ask whether the PUT it describes is allowed; GenericAPIView's
+            # own wanted a queryset this view does not have (a 500).
+            grant = self.grant(self.kwargs["pk"])
+            require_admin(self.request.user, getattr(grant, fk), "who it is shared with")
+            return grant
+
         def get(self, request: Any, pk: int) -> Response:
             return Response(self.get_serializer(self.grant(pk)).data)
 

@@ -86,6 +86,11 @@ class UserFileDetail(CJViewMixin, generics.GenericAPIView):
     def new_path(self, raw: Any) -> str:
         return creatable_path(self.request.user, raw, self.path_field)
 
+    def get_object(self) -> Any:
+        # Only DRF's OPTIONS calls it, to ask whether the PUT it describes is allowed; GenericAPIView's own
+        # wanted a queryset this view does not have (a 500).
+        return home_file(self.request.user, self.kwargs["pk"], WRITE)
+
     def get(self, request: Any, pk: int) -> Response:
         return Response(self.get_serializer(home_file(request.user, pk)).data)
 
