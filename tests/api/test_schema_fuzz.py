@@ -31,13 +31,18 @@ except ImportError as exc:  # pragma: no cover - requirements-dev.txt installs i
     pytest.skip(f"schemathesis is not installed: {exc}", allow_module_level=True)
 
 
+slowest: list[tuple[float, str]] = []  # (seconds, request): printed, to see what the run's time goes to
+
+
 def _run_operation(operation: Any, mode: Any, base_url: str, headers: dict[str, str], accept: str,
                    problems: list[str]) -> None:
     @settings(max_examples=EXAMPLES[mode.value], derandomize=True, database=None, deadline=None,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case: Any) -> None:
+        started = time.monotonic()
         response = case.call(base_url=base_url, headers=headers, timeout=30)
+        slowest.append((time.monotonic() - started, f"{case.method} {case.formatted_path}"))
         where = f"{case.method} {case.formatted_path} ({mode.value}, Accept {accept}) -> {response.status_code}"
         if response.status_code >= 500:
             problems.append(f"{where}: {response.text[:200]}\n  {case.as_curl_command(headers=headers)}")
@@ -84,7 +89,8 @@ def test_no_operation_answers_bad_input_with_a_5xx(fuzz_server: Any, caplog: Any
                 _run_operation(operation, mode, live_server.url, headers, accept, problems)
     crashes = [r.getMessage() for r in caplog.records if r.name in ("cube.api.errors", "django.request")]
     elapsed = time.monotonic() - started
-    print(f"schema fuzz: {operations} operations in {elapsed:.1f} s")
+    print(f"schema fuzz: {operations} operations in {elapsed:.1f} s; slowest requests:",
+          ", ".join(f"{what} {seconds:.2f} s" for seconds, what in sorted(slowest, reverse=True)[:5]))
     assert operations > 200  # the whole schema, not a part of it that happened to load
     problems.sort(key=lambda line: " -> 5" not in line.split(":", 1)[0])  # the 5xx first
     assert not problems, f"{len(problems)} bad answers:\n" + "\n".join(problems[:30])
