@@ -59,6 +59,8 @@ def _hash_fingerprint(password_hash: str) -> str:
 
 class CachedBasicAuthentication(authentication.BasicAuthentication):
     def authenticate_credentials(self, userid: str, password: str, request: Any = None) -> Any:
+        if "\x00" in userid:  # no username has one, and PostgreSQL refuses to compare it (a 500)
+            raise exceptions.AuthenticationFailed("Invalid username/password.")
         ttl = settings.CUBE_BASIC_AUTH_CACHE_SECONDS
         if ttl <= 0:
             return super().authenticate_credentials(userid, password, request)
