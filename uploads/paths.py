@@ -6,6 +6,8 @@ from cube.storage.base import InvalidKey, clean_key
 
 SYSTEM_ROOTS = ("home", "PUBLIC", "SHARED", "SERVICES", "PIPELINES")
 LINK_SUFFIX = ".chrislink"
+MAX_NAME_BYTES = 255  # a file or folder name on the file systems storage uses (ENAMETOOLONG beyond)
+MAX_PATH_LENGTH = 1024  # the registry's path columns
 
 
 class PathError(ValueError):
@@ -37,6 +39,12 @@ def check_user_path(path: str) -> str:
         raise PathError(f"'{p}': commas are not allowed in file or folder names")
     if p.endswith(LINK_SUFFIX):
         raise PathError(f"'{p}': names ending in {LINK_SUFFIX} are reserved for link files")
+    # Beyond these the storage or the registry refused it only once the bytes were sent (a 500).
+    if len(p) > MAX_PATH_LENGTH:
+        raise PathError(f"'{p[:60]}...': a path has at most {MAX_PATH_LENGTH} characters")
+    for name in p.split("/"):
+        if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+            raise PathError(f"'{name[:60]}...': a file or folder name has at most {MAX_NAME_BYTES} bytes")
     return p
 
 

@@ -255,6 +255,12 @@ def creation_target(user: Any, path: str) -> Target:
     found = {f.path: f for f in rows.get_in(ChrisFolder, "path", [*chain, p])}
     if any(row.deletion_status != "inactive" for row in found.values()):
         raise PathError(f"'{p}': a folder above it is being deleted")
+    if len(found) < len(chain):  # some folder above is missing: a file may be in its place (was a 500)
+        above = [a for a in chain[1:] if a not in found]
+        blocking = (ChrisFile.objects.filter(fname__in=above).values_list("fname", flat=True).first()
+                    or ChrisLinkFile.objects.filter(fname__in=above).values_list("fname", flat=True).first())
+        if blocking:
+            raise PathError(f"'{p}': '{blocking}' above it is a file, not a folder")
     nearest = next(a for a in reversed(chain) if a in found)
     target = Target(p, found.get(parent_of(p)), p in found)
     if is_superuser(user):

@@ -101,3 +101,38 @@ def test_options_on_detail_views_is_an_answer_not_a_500(actors: Any) -> None:
     assert "PUT" in json_of(alice.options(f"/api/v1/filebrowser/files/{file.id}/", HTTP_ACCEPT=JSON))["actions"]
     r = actors.client("bob").options(f"/api/v1/filebrowser/files/{file.id}/", HTTP_ACCEPT=JSON)
     assert "PUT" not in json_of(r).get("actions", {})
+
+
+@pytest.mark.django_db
+def test_upload_paths_storage_cannot_hold_are_400s_and_store_nothing(actors: Any, storage_root: str) -> None:
+    """A name longer than a file system allows (ENAMETOOLONG), a path longer than the registry's column,
+    and a path under an existing file (a file cannot be a folder too) were 500s."""
+    from pathlib import Path
+
+    from uploads.models import ChrisFile, ChrisFolder
+
+    alice, admin = actors.client("alice"), actors.client("admin")
+    assert upload(alice, "home/alice/uploads/p/a.txt", b"kept").status_code == 201
+    files, folders = ChrisFile.objects.count(), ChrisFolder.objects.count()
+    stored = sorted(str(p) for p in Path(storage_root).rglob("*"))
+    bad_paths = ("home/alice/uploads/" + "x" * 256, "home/alice/uploads/" + "/".join(["d" * 50] * 21),
+                 "home/alice/uploads/p/a.txt/b.txt", "home/alice/uploads/p/a.txt/deeper/c.txt")
+    for client in (alice, admin):
+        for path in bad_paths:
+            for accept in (JSON, CJ):
+                r = upload(client, path, b"new", accept=accept)
+                assert r.status_code == 400, (path[:60], r.content)
+                if accept == JSON:
+                    assert "upload_path" in json_of(r)
+                else:
+                    assert "upload_path" in json_of(r)["collection"]["error"]["message"]
+            r = client.put(f"/api/v1/userfiles/{ChrisFile.objects.get(fname='home/alice/uploads/p/a.txt').id}/",
+                           {"upload_path": path}, format="json", HTTP_ACCEPT=JSON)
+            assert r.status_code == 400, (path[:60], r.content)
+            r = client.post("/api/v1/filebrowser/", {"path": path}, format="json", HTTP_ACCEPT=JSON)
+            assert r.status_code == 400, (path[:60], r.content)
+    assert (ChrisFile.objects.count(), ChrisFolder.objects.count()) == (files, folders)
+    assert sorted(str(p) for p in Path(storage_root).rglob("*") if ".cube-tmp" not in p.name) == stored
+    assert ChrisFile.objects.filter(fname="home/alice/uploads/p/a.txt").exists()
+    # The longest name the file systems take is still fine.
+    assert upload(alice, "home/alice/uploads/" + "y" * 255, b"ok").status_code == 201
