@@ -145,6 +145,11 @@ class PacsQueryDetail(CJViewMixin, generics.GenericAPIView):
     serializer_class = PACSQuerySerializer
     cj_template = ("title", "description", "execute")
 
+    def get_object(self) -> PACSQuery:
+        # Only DRF's OPTIONS calls it, to ask whether the PUT it describes is allowed; GenericAPIView's own
+        # wanted a queryset this view does not have (a 500).
+        return selectors.access_query_by_id(self.request.user, self.kwargs["pk"], write=True)
+
     def get(self, request: Any, pk: int) -> Response:
         return Response(self.get_serializer(selectors.access_query_by_id(request.user, pk)).data)
 

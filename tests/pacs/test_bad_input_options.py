@@ -1,9 +1,7 @@
 """OPTIONS on a PACS query: an answer, not a 500. DRF's OPTIONS asks the view's get_object() whether the
-PUT it describes is allowed; PacsQueryDetail reaches its query through selectors.access_query_by_id in
-get/put and has no get_object of its own, so GenericAPIView's asserts a queryset the view does not have.
-
-Not fixed here (pacs/ is being changed by someone else; the fix is a get_object through
-selectors.access_query_by_id(..., write=True) in PacsQueryDetail): strict xfail, so fixing it flips this test."""
+PUT it describes is allowed; PacsQueryDetail reached its query through selectors.access_query_by_id in
+get/put only, so GenericAPIView's get_object asserted a queryset the view does not have. Its own
+get_object asks the selector for write access: the owner is offered PUT, another PACS user is not."""
 
 from __future__ import annotations
 
@@ -13,12 +11,25 @@ import pytest
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(strict=True, reason="PacsQueryDetail has no get_object: OPTIONS is a 500 (see the docstring)")
-def test_options_on_a_pacs_query_is_an_answer(system: Any) -> None:
+def test_options_on_a_pacs_query_is_an_answer(system: Any, make_user: Any) -> None:
     from rest_framework.test import APIClient
 
-    for user in (system, None):
+    from pacs.models import PACSQuery
+    from pacs.services.nodes import pacs_create
+
+    alice, carol = make_user("alice"), make_user("carol")
+    node = pacs_create(identifier="ORTHANC", aet="ORTHANC", host="127.0.0.1", port=4242)
+    query = PACSQuery.objects.create(title="q", query={"PatientID": "1"}, execute=False, pacs=node, owner=alice)
+    offered = {}
+    for who, user in (("alice", alice), ("carol", carol), ("chris", system), ("anon", None)):
         client = APIClient()
         client.force_authenticate(user)
-        r = client.options("/api/v1/pacs/queries/1/", HTTP_ACCEPT="application/json")
-        assert r.status_code in (200, 401, 404), r.content
+        # DRF describes the view to whoever asks; only the PUT it offers depends on the object.
+        for pk in (query.id, 10**6):
+            r = client.options(f"/api/v1/pacs/queries/{pk}/", HTTP_ACCEPT="application/json")
+            assert r.status_code == 200, (who, pk, r.status_code, r.content)
+            assert r["Content-Type"].startswith("application/json"), r["Content-Type"]
+            offered[who, pk == query.id] = "PUT" in r.json().get("actions", {})
+    assert offered == {("alice", True): True, ("carol", True): False, ("chris", True): True, ("anon", True): False,
+                       ("alice", False): False, ("carol", False): False, ("chris", False): False,
+                       ("anon", False): False}
