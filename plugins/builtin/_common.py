@@ -66,13 +66,35 @@ class Param:
         }
 
 
+# The descriptor fields every built-in shares; a plugin's own meta names only what is its own (or differs).
+COMMON_META: dict[str, Any] = {
+    "icon": "",
+    "authors": "cube developers",
+    "license": "MIT",
+    "selfpath": "/usr/local/bin",
+    "execshell": "python3",
+    "max_number_of_workers": 1,
+    "min_number_of_workers": 1,
+    "max_memory_limit": "",
+    "min_memory_limit": "",
+    "max_cpu_limit": "",
+    "min_cpu_limit": "",
+    "max_gpu_limit": 0,
+    "min_gpu_limit": 0,
+}
+
+
 @dataclass(frozen=True)
 class PluginSpec:
-    """Everything a plugin declares: descriptor fields (``meta``), parameters and manual text."""
+    """Everything a plugin declares: descriptor fields (``meta``, over COMMON_META), parameters and manual
+    text."""
 
     meta: dict[str, Any]
     params: tuple[Param, ...]
     manual: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "meta", {**COMMON_META, **self.meta})
 
     def descriptor(self) -> dict[str, Any]:
         desc = dict(self.meta)
