@@ -102,8 +102,9 @@ describe(`@fnndsc/chrisapi ${CLIENT_SEMVER} (${VERSION}): the researcher's workf
   it('opens a plugin\'s page: versions, parameters, where it runs', async () => {
     const { client } = state;
     const metas = await client.getPluginMetas({ name_title_category: 'dircopy' });
-    assert.deepEqual(metas.data.map((m) => m.name), ['pl-dircopy']);
-    const meta = metas.getItems()[0];
+    // The search is 'contains': the built-in pl-tsdircopy (which chrs upload runs) matches too.
+    assert.deepEqual(metas.data.map((m) => m.name).sort(), ['pl-dircopy', 'pl-tsdircopy']);
+    const meta = metas.getItems().find((m) => m.data.name === 'pl-dircopy');
     const versions = await meta.getPlugins();
     assert.equal(versions.data.length, 1);
     const plugin = versions.getItems()[0];
