@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.api_clients import clients_for
+
 WHO = ("alice", "bobby", "dave", "carol", "anon", "chris")
 VIS = ("private", "shared", "public")
 NONE, READ, WRITE, ADMIN = 0, 1, 2, 3
@@ -52,19 +54,13 @@ def expected(who: str, vis: str, needed: int, ok: int, *, auth: bool = False, re
 def cast(system: Any, make_user: Any) -> dict[str, Any]:
     from django.contrib.auth.models import Group
     from django.core.management import call_command
-    from rest_framework.test import APIClient
 
     call_command("register_plugins", "--builtins", "--compute-names", "host")
     users = {name: make_user(name) for name in ("alice", "bobby", "dave", "carol", "erin")}
     lab = Group.objects.create(name="lab")
     users["carol"].groups.add(lab)
     users["chris"] = system
-    clients = {}
-    for who in WHO:
-        client = APIClient()
-        if who != "anon":
-            client.force_authenticate(users[who])
-        clients[who] = client
+    clients = clients_for(users, WHO)
     from tests.feeds.social import make_pipeline
 
     return {"users": users, "lab": lab, "clients": clients, "pipeline": make_pipeline(users["alice"])}

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.api_clients import clients_for
+
 WHO = ("alice", "carol", "bob", "anon", "chris")  # alice owns the query; carol is another pacs user
 JSON = "application/json"
 
@@ -18,7 +20,6 @@ JSON = "application/json"
 @pytest.fixture
 def cast(system: Any, make_user: Any) -> dict[str, Any]:
     from django.contrib.auth.models import Group
-    from rest_framework.test import APIClient
 
     from pacs.models import PACSQuery, PACSRetrieve, PACSSeries, Status
     from pacs.services.nodes import pacs_create
@@ -35,12 +36,7 @@ def cast(system: Any, make_user: Any) -> dict[str, Any]:
     dcm = file_store(owner=system, path=f"{folder.path}/i1.dcm", chunks=[b"DICM"])
     series = PACSSeries.objects.create(PatientID="1", StudyInstanceUID="1.2", SeriesInstanceUID="1.2.3", ndicom=1,
                                        folder=folder, pacs=node)
-    clients = {}
-    for who in WHO:
-        client = APIClient()
-        if who != "anon":
-            client.force_authenticate(users[who])
-        clients[who] = client
+    clients = clients_for(users, WHO)
     return {"clients": clients, "ids": {"pacs": node.id, "query": query.id, "retrieve": retrieve.id,
                                         "series": series.id, "file": dcm.id}}
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.api_clients import clients_for
+
 WHO = ("alice", "bob", "anon", "chris")
 VIS = ("locked", "unlocked")
 JSON = "application/json"
@@ -43,16 +45,10 @@ def expected(who: str, vis: str, ok: int, rule: Callable[[str, str], bool] = can
 @pytest.fixture
 def cast(system: Any, make_user: Any) -> dict[str, Any]:
     from django.core.management import call_command
-    from rest_framework.test import APIClient
 
     call_command("register_plugins", "--builtins", "--compute-names", "host")
     users = {"alice": make_user("alice"), "bob": make_user("bob"), "chris": system}
-    clients = {}
-    for who in WHO:
-        client = APIClient()
-        if who != "anon":
-            client.force_authenticate(users[who])
-        clients[who] = client
+    clients = clients_for(users, WHO)
     return {"users": users, "clients": clients}
 
 
