@@ -52,6 +52,17 @@ def make_user(system: Any) -> Any:
 
 
 @pytest.fixture
+def signed_in_alice(api: Any, make_user: Any) -> Any:
+    """alice, signed in on ``api``, with the built-in plugins registered (for requests that name them)."""
+    from django.core.management import call_command
+
+    call_command("register_plugins", "--builtins", "--compute-names", "host")
+    user = make_user("alice")
+    api.force_authenticate(user)
+    return user
+
+
+@pytest.fixture
 def api(system: Any) -> Any:
     from rest_framework.test import APIClient
 

@@ -17,19 +17,9 @@ DATE_SEARCHES = ("/api/v1/search/", "/api/v1/publicfeeds/search/", "/api/v1/plug
                  "/api/v1/pipelines/sourcefiles/search/")
 
 
-@pytest.fixture
-def alice(api: Any, make_user: Any) -> Any:
-    from django.core.management import call_command
-
-    call_command("register_plugins", "--builtins", "--compute-names", "host")
-    user = make_user("alice")
-    api.force_authenticate(user)
-    return user
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("url", DATE_SEARCHES)
-def test_an_instant_outside_the_calendar_is_a_400_in_both_media_types(api: Any, alice: Any, url: str) -> None:
+def test_an_instant_outside_the_calendar_is_a_400_in_both_media_types(api: Any, signed_in_alice: Any, url: str) -> None:
     # A valid ISO date whose UTC instant falls before year 1 or after year 9999.
     for value in ("0001-01-01T00:00:00+18:00", "9999-12-31T23:59:59-18:00"):
         r = api.get(f"{url}?min_creation_date={quote(value)}", HTTP_ACCEPT="application/json")
@@ -41,7 +31,7 @@ def test_an_instant_outside_the_calendar_is_a_400_in_both_media_types(api: Any, 
 
 
 @pytest.mark.django_db
-def test_offsets_beyond_postgresqls_range_still_filter_by_the_instant(api: Any, alice: Any) -> None:
+def test_offsets_beyond_postgresqls_range_still_filter_by_the_instant(api: Any, signed_in_alice: Any) -> None:
     """Python takes UTC offsets up to 23:59, PostgreSQL only up to 15:59: the offset must not reach it."""
     from django.utils import timezone as dj_timezone
 
@@ -66,7 +56,7 @@ def test_offsets_beyond_postgresqls_range_still_filter_by_the_instant(api: Any, 
 
 
 @pytest.mark.django_db
-def test_a_format_parameter_that_fails_still_answers_in_the_accepted_media_type(api: Any, alice: Any) -> None:
+def test_a_format_parameter_that_fails_still_answers_in_the_accepted_media_type(api: Any, signed_in_alice: Any) -> None:
     # DRF renders the 404 of an unknown ?format= (and the 406 of one the Accept header excludes) with its
     # first renderer, Collection+JSON, whatever the client accepts.
     for query, status in (("format=nosuch", 404), ("format=%00", 404), ("format=collection%2Bjson", 406)):

@@ -15,16 +15,6 @@ JSON = "application/json"
 UNNUMBERS = ("²", "٣" * 30, "9" * 5000, "9" * 400, 1e300)
 
 
-@pytest.fixture
-def alice(api: Any, make_user: Any) -> Any:
-    from django.core.management import call_command
-
-    call_command("register_plugins", "--builtins", "--compute-names", "host")
-    user = make_user("alice")
-    api.force_authenticate(user)
-    return user
-
-
 def post(api: Any, body: dict[str, Any], accept: str) -> Any:
     if accept == CJ:
         doc = {"template": {"data": [{"name": k, "value": v} for k, v in body.items()]}}
@@ -41,7 +31,7 @@ def assert_400_naming(response: Any, field: str, accept: str) -> None:
 
 
 @pytest.mark.django_db
-def test_pipeline_ids_and_limits_python_cannot_convert_are_400s(api: Any, alice: Any) -> None:
+def test_pipeline_ids_and_limits_python_cannot_convert_are_400s(api: Any, signed_in_alice: Any) -> None:
     from plugins.models import Pipeline, Plugin
 
     ds = Plugin.objects.get(meta__name="pl-simpledsapp")
